@@ -1,0 +1,3 @@
+export * from './opcode.js';
+export * from './insn.js';
+export * from './table.js';
