@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineCommand, EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
+import { COMMON_OPTIONS, UsageError } from '../args.js';
+import { progress } from '../io.js';
+import {
+  collectDataFiles, formatSummary, interpBackend, loadDataCase, runFile, summarize, type Backend, type CaseResult,
+} from '../../src/conformance/index.js';
+import { DEFAULT_PROFILE, PROFILES, getProfile } from '../../src/profile/index.js';
+
+/** The suite beside a checkout of this repository (../shared/conformance/tests). */
+export function defaultSuitePath(): string | undefined {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  for (const up of ['../../..', '../../../..']) {
+    const p = resolve(here, up, 'shared', 'conformance', 'tests');
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+export const conformance = defineCommand({
+  spec: {
+    name: 'conformance',
+    summary: 'run BPF conformance .data files in-process and report each failure',
+    usage: '[PATH...] [--backend interp] [--profile P] [--filter RE] [--json]',
+    details: `Each PATH is a .data file or a folder searched for them; without PATH, the suite in
+../shared/conformance/tests beside this checkout. Prints one line per failed or skipped test with
+the reason, then 'N passed, N failed, N skipped'.`,
+    options: {
+      ...COMMON_OPTIONS,
+      backend: { type: 'string', arg: 'B', choices: ['interp'], default: 'interp', description: 'what runs the programs' },
+      profile: { type: 'string', arg: 'P', choices: Object.keys(PROFILES), default: DEFAULT_PROFILE, description: 'kernel whose semantics are modeled' },
+      filter: { type: 'string', arg: 'RE', description: 'only tests whose name matches this regular expression' },
+      budget: { type: 'string', arg: 'N', default: '10000000', description: 'most BPF instructions one test may execute' },
+    },
+  },
+  async run({ options, positionals }, io) {
+    let filter: RegExp | undefined;
+    if (options.filter !== undefined) {
+      try {
+        filter = new RegExp(options.filter);
+      } catch (e) {
+        throw new UsageError(`--filter: ${(e as Error).message}`);
+      }
+    }
+    const budget = Number(options.budget);
+    if (!Number.isSafeInteger(budget) || budget <= 0) throw new UsageError(`--budget must be a positive integer (got '${options.budget}')`);
+    let paths = positionals;
+    if (paths.length === 0) {
+      const p = defaultSuitePath();
+      if (!p) throw new UsageError('no PATH given and no ../shared/conformance/tests beside this checkout');
+      paths = [p];
+    }
+    const profile = getProfile(options.profile);
+    const backend: Backend = interpBackend(profile, { insns: budget, wallMs: 10_000 });
+    const files = collectDataFiles(paths.map((p) => resolve(io.cwd, p)))
+      .filter((f) => !filter || filter.test(caseName(f)));
+    if (files.length === 0) {
+      io.err('tailjit conformance: no .data files found\n');
+      return EXIT_BAD_INPUT;
+    }
+    const bar = progress(io, 'conformance');
+    const results: CaseResult[] = [];
+    const t0 = performance.now();
+    for (const f of files) {
+      results.push(runFile(backend, loadDataCase, f, caseName(f)));
+      bar.update(results.length, files.length);
+    }
+    bar.done();
+    const ms = performance.now() - t0;
+    const summary = summarize(results);
+    if (options.json) {
+      io.out(JSON.stringify({
+        backend: backend.name, profile: profile.name, ms: Math.round(ms),
+        summary,
+        results: results.map((r) => ({
+          name: r.name, file: relative(io.cwd, r.file) || r.file, status: r.status,
+          ...('reason' in r ? { reason: r.reason } : {}),
+          ...('r0' in r && r.r0 !== undefined ? { r0: '0x' + r.r0.toString(16) } : {}),
+          ms: Number(r.ms.toFixed(3)),
+        })),
+      }, null, 2) + '\n');
+    } else {
+      for (const r of results) {
+        if (r.status === 'failed') io.out(`FAIL ${r.name}: ${indent(r.reason)}\n`);
+        else if (r.status === 'skipped') io.out(`SKIP ${r.name}: ${r.reason}\n`);
+      }
+      io.out(`${formatSummary(summary)}\n`);
+    }
+    return summary.failed > 0 ? EXIT_CHECK_FAILED : EXIT_OK;
+  },
+});
+
+const caseName = (file: string): string => file.replace(/^.*[\\/]/, '').replace(/\.data$/, '');
+const indent = (s: string): string => s.replace(/\n/g, '\n    ');
