@@ -10,6 +10,7 @@
 //   `imm = map index` of its section's map and `immHi = offset` in the section.
 
 import type { Insn } from '../isa/insn.js';
+import type { Btf } from './btf.js';
 
 /** enum bpf_map_type values from include/uapi/linux/bpf.h. */
 export const MapType = {
@@ -30,8 +31,14 @@ export const ProgType = {
 export type ProgTypeName = 'socket_filter' | 'sched_cls' | 'xdp';
 
 export interface MapSpec {
-  /** The C name (`jmp_table`), or libbpf's internal name for global data (`.bss`, `.data`, `.rodata`). */
+  /**
+   * The C name (`jmp_table`), or for global data libbpf's internal map name: up to 8
+   * characters of the object name before the section name (`tail_fro.bss`, `calls.rodata`),
+   * no prefix for a section name with a second dot (`.rodata.str1.1`). See `section`.
+   */
   readonly name: string;
+  /** Global-data maps: the ELF section (`.bss`, `.data`, `.rodata`, `.rodata.str1.1`). */
+  readonly section?: string;
   readonly type: number;
   readonly keySize: number;
   readonly valueSize: number;
@@ -39,8 +46,18 @@ export interface MapSpec {
   readonly flags: number;
   /** Global-data maps: the section's initial bytes (zeros for `.bss`). */
   readonly initial?: Uint8Array;
-  /** Global-data maps: the variables in the section, from BTF DATASEC. */
+  /** Global-data maps: the variables in the section, from BTF DATASEC, by offset. */
   readonly vars?: readonly GlobalVar[];
+  /**
+   * `.rodata*` maps: libbpf freezes them after filling them (bpf_map_freeze), so together with
+   * BPF_F_RDONLY_PROG in `flags` the verifier may read their bytes as known constants.
+   */
+  readonly frozen?: boolean;
+  /**
+   * Prog arrays defined with `__array(values, ...)`: the program (by name) libbpf stores into
+   * each slot after loading, `null` for slots left empty.
+   */
+  readonly values?: readonly (string | null)[];
   /** BTF type ids of key and value, when known (for decoding globals and for the verifier). */
   readonly btfKeyTypeId?: number;
   readonly btfValueTypeId?: number;
@@ -88,6 +105,6 @@ export interface ObjectFile {
   readonly path?: string;
   readonly programs: readonly ProgramSpec[];
   readonly maps: readonly MapSpec[];
-  /** The parsed BTF, for decoding globals (see src/elf/btf.ts). */
-  readonly btf?: unknown;
+  /** The parsed BTF after libbpf's DATASEC fix-ups, for decoding globals (src/elf/btf.ts). */
+  readonly btf?: Btf;
 }

@@ -1,0 +1,115 @@
+// Decodes global-data bytes with BTF into the `globals` object of scenario.md §Output, the way
+// koracle does it: integers, enums and pointers as numbers (signed when the type is), arrays as
+// arrays, structs and unions as objects, anything else as a hex string.
+
+import type { Btf } from './btf.js';
+import type { MapSpec, ObjectFile } from './types.js';
+
+/** A decoded value; integers beyond 2^53 come back as bigint so that no digit is lost. */
+export type GlobalValue = number | bigint | string | GlobalValue[] | { [name: string]: GlobalValue };
+
+const MAX_DEPTH = 16;
+
+export const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+function loadLe(b: Uint8Array, n: number): bigint {
+  let x = 0n;
+  for (let i = Math.min(n, 8) - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[i]);
+  return x;
+}
+
+function num(x: bigint): number | bigint {
+  return x >= BigInt(Number.MIN_SAFE_INTEGER) && x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x;
+}
+
+function intValue(raw: bigint, size: number, signed: boolean): number | bigint {
+  return num(signed ? BigInt.asIntN(size * 8, raw) : raw);
+}
+
+/** The value of type `typeId` held in `data` (which may be longer than the type). */
+export function decodeValue(btf: Btf, typeId: number, data: Uint8Array, depth = 0): GlobalValue {
+  let t;
+  let size: number;
+  try {
+    t = btf.skipMods(typeId);
+    size = btf.resolveSize(typeId);
+  } catch {
+    return '?';
+  }
+  if (size > data.length || depth > MAX_DEPTH) return '?';
+  const bytes = data.subarray(0, size);
+  switch (t.kind) {
+    case 'int':
+      if ([1, 2, 4, 8].includes(size) && t.bitOffset === 0) return intValue(loadLe(bytes, size), size, t.signed);
+      return toHex(bytes);
+    case 'enum': case 'enum64':
+      return size <= 8 ? intValue(loadLe(bytes, size), size, t.signed) : toHex(bytes);
+    case 'ptr':
+      return size === 8 ? num(loadLe(bytes, 8)) : toHex(bytes);
+    case 'array': {
+      let esz: number;
+      try { esz = btf.resolveSize(t.type); } catch { esz = 0; }
+      if (esz <= 0) return toHex(bytes);
+      return Array.from({ length: t.nelems }, (_, i) => decodeValue(btf, t.type, data.subarray(i * esz), depth + 1));
+    }
+    case 'struct': case 'union': {
+      const o: { [name: string]: GlobalValue } = {};
+      let anon = 0;
+      for (const m of t.members) {
+        const name = m.name || `(anon${anon++})`;
+        o[name] = memberValue(btf, m, bytes, size, depth);
+      }
+      return o;
+    }
+    default:
+      return toHex(bytes);
+  }
+}
+
+function memberValue(btf: Btf, m: { type: number; bitOffset: number; bitfieldSize: number }, bytes: Uint8Array, size: number, depth: number): GlobalValue {
+  if (m.bitfieldSize) {
+    // Little-endian bitfield: bits [bitOffset, bitOffset + bitfieldSize), unsigned.
+    const first = Math.floor(m.bitOffset / 8);
+    const n = Math.ceil(((m.bitOffset % 8) + m.bitfieldSize) / 8);
+    if (first + n > size || n > 8) return '?';
+    let raw = loadLe(bytes.subarray(first), n) >> BigInt(m.bitOffset % 8);
+    if (m.bitfieldSize < 64) raw &= (1n << BigInt(m.bitfieldSize)) - 1n;
+    return num(raw);
+  }
+  const at = Math.floor(m.bitOffset / 8);
+  return at < size ? decodeValue(btf, m.type, bytes.subarray(at, size), depth + 1) : '?';
+}
+
+export interface GlobalsSnapshot {
+  /** Every variable of every global-data section; a repeated name becomes `section:name`. */
+  readonly globals: Record<string, GlobalValue>;
+  /** Each section's bytes in hex, keyed by section name (`.bss`). */
+  readonly sections: Record<string, string>;
+}
+
+/**
+ * Decodes the global-data maps of `obj`: from `contents` (section name -> bytes, e.g. the
+ * emulated kernel's map values) where given, else from their initial bytes.
+ */
+export function decodeGlobals(obj: ObjectFile, contents: ReadonlyMap<string, Uint8Array> | Record<string, Uint8Array> = {}): GlobalsSnapshot {
+  const get = (k: string) => (contents instanceof Map ? contents.get(k) : (contents as Record<string, Uint8Array>)[k]);
+  const globals: Record<string, GlobalValue> = {};
+  const sections: Record<string, string> = {};
+  for (const m of globalMaps(obj)) {
+    const key = m.section ?? m.name;
+    const bytes = get(key) ?? m.initial ?? new Uint8Array(m.valueSize);
+    sections[key] = toHex(bytes);
+    if (!obj.btf) continue;
+    for (const v of m.vars ?? []) {
+      if (v.offset + v.size > bytes.length) continue;
+      const name = Object.prototype.hasOwnProperty.call(globals, v.name) ? `${key}:${v.name}` : v.name;
+      globals[name] = decodeValue(obj.btf, v.typeId, bytes.subarray(v.offset, v.offset + v.size));
+    }
+  }
+  return { globals, sections };
+}
+
+/** The global-data maps (those with a `section`), in map order. */
+export function globalMaps(obj: ObjectFile): MapSpec[] {
+  return obj.maps.filter((m) => m.section !== undefined);
+}
