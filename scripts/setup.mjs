@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// Everything tailjit needs on a fresh machine, checked and (where it can be) installed:
+// Node >= 20, the npm packages, Debian's libunicorn2, and the compiled TypeScript in dist/.
+// Runs before `npm run demo` and `npm test`; quiet when there is nothing to do.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const say = (msg) => process.stderr.write(`setup: ${msg}\n`);
+
+function fail(msg) {
+  say(`error: ${msg}`);
+  process.exit(1);
+}
+
+function run(cmd, args, what) {
+  say(`${what}: ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.error) fail(`${what} failed: ${r.error.message}`);
+  if (r.status !== 0) fail(`${what} failed (exit status ${r.status})`);
+}
+
+function checkNode() {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 20) fail(`Node.js ${process.versions.node} is too old: tailjit needs Node.js 20 or later`);
+}
+
+function mtime(p) {
+  try { return statSync(p).mtimeMs; } catch { return 0; }
+}
+
+function checkPackages() {
+  const lock = join(root, 'package-lock.json');
+  const stamp = join(root, 'node_modules', '.package-lock.json');
+  const needed = ['koffi', 'iced-x86', 'vitest', 'typescript'];
+  const missing = needed.filter((p) => !existsSync(join(root, 'node_modules', p, 'package.json')));
+  if (missing.length === 0 && mtime(stamp) >= mtime(lock)) return;
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  run(npm, existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'],
+    `installing npm packages${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`);
+}
+
+async function checkUnicorn() {
+  const { ensureUnicorn } = await import('./check-unicorn.mjs');
+  const r = await ensureUnicorn({ log: say });
+  if (!r.ok) fail(r.message);
+}
+
+function newestSource(dir) {
+  let newest = 0;
+  if (!existsSync(dir)) return 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, mtime(p));
+  }
+  return newest;
+}
+
+function checkBuild() {
+  const stamp = join(root, 'dist', '.build-stamp');
+  const newest = Math.max(
+    ...['src', 'emu', 'cli', 'bench'].map((d) => newestSource(join(root, d))),
+    mtime(join(root, 'tsconfig.json')),
+  );
+  if (existsSync(stamp) && mtime(stamp) >= newest) return;
+  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], 'compiling TypeScript');
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  writeFileSync(stamp, new Date().toISOString() + '\n');
+}
+
+checkNode();
+checkPackages();
+await checkUnicorn();
+checkBuild();
