@@ -16,6 +16,82 @@ export interface TailCallSemantics {
   readonly emptySlotCounts: boolean;
 }
 
+/**
+ * Choices the boot CPU makes for the x86-64 JIT (5.10 picks them at boot from CPU features).
+ * The defaults in each profile are what kvm-oracle's guest (EPYC-Milan under TCG) gets.
+ */
+export interface JitCpu {
+  /** `ideal_nops[NOP_ATOMIC5]` (tailcalls.md §1.3): prologue nop and both direct-tail-call sites. */
+  readonly nop5: readonly number[];
+  /**
+   * Final jump of an indirect tail call (tailcalls.md §4.2): `thunk` = `e9` to
+   * `__x86_indirect_thunk_rcx` (X86_FEATURE_RETPOLINE), `lfence` = `lfence; jmp rcx`
+   * (RETPOLINE_LFENCE), `plain` = `jmp rcx`, `inline-retpoline` = the 17-byte sequence of
+   * 5.10.0-5.10.132 kernels built with CONFIG_RETPOLINE.
+   */
+  readonly indirectJump: 'thunk' | 'lfence' | 'plain' | 'inline-retpoline';
+  /** The return after `leave` (x86-jit.md §6.4): `e9` to the return thunk, `c3`, or `c3 cc` (CONFIG_SLS). */
+  readonly ret: 'thunk' | 'ret' | 'ret-int3';
+  /** X86_FEATURE_XMM2: BPF_NOSPEC becomes `lfence`, else nothing (x86-jit.md §4.6). */
+  readonly sse2: boolean;
+}
+
+/** Release-dependent facts of the x86-64 JIT (x86-jit.md, tailcalls.md). */
+export interface JitProfile {
+  /** MAX_TAIL_CALL_CNT as the JIT's `cmp eax, imm8` holds it (32 in 5.10, 33 from 5.17). */
+  readonly maxTailCallCnt: number;
+  /** The jcc after that compare: 5.10 `ja` (counter > 32 fails), later `jae`. */
+  readonly tailCallCntJcc: 'ja' | 'jae';
+  /** X86_TAIL_CALL_OFFSET: a tail call enters the target at `bpf_func + this`. */
+  readonly tailCallOffset: number;
+  /** Struct offsets of the build (tailcalls.md §4.3). */
+  readonly offsets: {
+    /** `struct bpf_array`, `map.max_entries` (u32). */
+    readonly mapMaxEntries: number;
+    /** `struct bpf_array`, `ptrs[]`. */
+    readonly arrayPtrs: number;
+    /** `struct bpf_prog`, `bpf_func`. */
+    readonly progBpfFunc: number;
+  };
+  /**
+   * The kernel's hand-counted tail-call bail-out distances before the pops (P), the
+   * `add rsp` (7 when the stack is not empty) and the indirect jump (J) are added
+   * (tailcalls.md §4.1, §5.1). The JIT measures its own sequences and checks them against these.
+   */
+  readonly tailCallBailout: {
+    readonly indirectBounds: number;
+    readonly indirectCount: number;
+    readonly indirectEmpty: number;
+    readonly directCount: number;
+  };
+  /** Size passes before the JIT gives up (the image pass comes on top). */
+  readonly maxPasses: number;
+  /** Opcodes `do_jit` has a case for (x86-jit.md Appendix B); anything else is refused. */
+  readonly opcodes: readonly number[];
+  readonly cpu: JitCpu;
+}
+
+/** Limits and rules of the verifier (src/verifier) that differ between kernels. */
+export interface VerifierRules {
+  /** BPF_MAX_SUBPROGS, the main function included. */
+  readonly maxSubprogs: number;
+  /** MAX_CALL_FRAMES. */
+  readonly maxCallFrames: number;
+  /** MAX_BPF_STACK: the combined stack of one call path. */
+  readonly maxStack: number;
+  /**
+   * Granularity of each frame in check_max_stack_depth(): 32 in 5.10 (the interpreter's);
+   * later kernels use 16 for JIT-ed programs.
+   */
+  readonly frameRounding: number;
+  /** A tail-calling subprogram needs its callers' frames below this many bytes. */
+  readonly tailCallCallerStackLimit: number;
+  /** What the verifier says when tail calls and bpf2bpf calls meet outside the x86-64 JIT. */
+  readonly mixingMessage: string;
+  /** Poke descriptors per program. */
+  readonly maxPokes: number;
+}
+
 export interface Profile {
   readonly name: ProfileName;
   /** The release it models, for checks of what an instruction needs. */
@@ -23,15 +99,59 @@ export interface Profile {
   /** As a kernel reports it, for result documents. */
   readonly releaseString: string;
   readonly tailCall: TailCallSemantics;
+  readonly jit: JitProfile;
+  readonly verifier: VerifierRules;
 }
 
 export type ProfileName = 'linux-5.10' | 'linux-6.18';
+
+/** x86-jit.md Appendix B: every opcode 5.10's do_jit has a case for. */
+const OPCODES_5_10: readonly number[] = Object.freeze([
+  0x0f, 0x1f, 0x5f, 0x4f, 0xaf, 0x0c, 0x1c, 0x5c, 0x4c, 0xac, // ADD SUB AND OR XOR, X
+  0x07, 0x17, 0x57, 0x47, 0xa7, 0x04, 0x14, 0x54, 0x44, 0xa4, // ADD SUB AND OR XOR, K
+  0xbf, 0xbc, 0xb7, 0xb4, // MOV
+  0x18, // LD_IMM64
+  0x87, 0x84, // NEG
+  0x2f, 0x2c, 0x27, 0x24, // MUL
+  0x3f, 0x3c, 0x37, 0x34, 0x9f, 0x9c, 0x97, 0x94, // DIV MOD
+  0x67, 0x77, 0xc7, 0x64, 0x74, 0xc4, // shifts by K
+  0x6f, 0x7f, 0xcf, 0x6c, 0x7c, 0xcc, // shifts by X
+  0xd4, 0xdc, // END
+  0x71, 0x69, 0x61, 0x79, // LDX MEM
+  0x31, 0x29, 0x21, 0x39, // LDX PROBE_MEM
+  0x73, 0x6b, 0x63, 0x7b, // STX MEM
+  0x72, 0x6a, 0x62, 0x7a, // ST MEM
+  0xc3, 0xdb, // XADD
+  0xc2, // ST NOSPEC
+  0x1d, 0x2d, 0x3d, 0x4d, 0x5d, 0x6d, 0x7d, 0xad, 0xbd, 0xcd, 0xdd, // JMP, X
+  0x1e, 0x2e, 0x3e, 0x4e, 0x5e, 0x6e, 0x7e, 0xae, 0xbe, 0xce, 0xde, // JMP32, X
+  0x15, 0x25, 0x35, 0x45, 0x55, 0x65, 0x75, 0xa5, 0xb5, 0xc5, 0xd5, // JMP, K
+  0x16, 0x26, 0x36, 0x46, 0x56, 0x66, 0x76, 0xa6, 0xb6, 0xc6, 0xd6, // JMP32, K
+  0x05, 0x85, 0xf5, 0x95, // JA CALL TAIL_CALL EXIT
+]);
+
+const P6_NOP5: readonly number[] = Object.freeze([0x0f, 0x1f, 0x44, 0x00, 0x00]);
 
 const linux510: Profile = Object.freeze({
   name: 'linux-5.10',
   release: [5, 10] as const,
   releaseString: '5.10.223 (modeled)',
   tailCall: Object.freeze({ limit: 33, counter: 'by-value', emptySlotCounts: true }),
+  jit: Object.freeze({
+    maxTailCallCnt: 32,
+    tailCallCntJcc: 'ja',
+    tailCallOffset: 11,
+    offsets: Object.freeze({ mapMaxEntries: 0x24, arrayPtrs: 0x110, progBpfFunc: 0x30 }),
+    tailCallBailout: Object.freeze({ indirectBounds: 42, indirectCount: 31, indirectEmpty: 9, directCount: 20 }),
+    maxPasses: 20,
+    opcodes: OPCODES_5_10,
+    // EPYC-Milan (AMD family 0x19): P6 nop, retpolines, SRSO safe-RET return thunk.
+    cpu: Object.freeze({ nop5: P6_NOP5, indirectJump: 'thunk', ret: 'thunk', sse2: true }),
+  }),
+  verifier: Object.freeze({
+    maxSubprogs: 256, maxCallFrames: 8, maxStack: 512, frameRounding: 32, tailCallCallerStackLimit: 256,
+    mixingMessage: 'tail_calls are not allowed in non-JITed programs with bpf-to-bpf calls', maxPokes: 1024,
+  }),
 });
 
 const linux618: Profile = Object.freeze({
@@ -39,6 +159,24 @@ const linux618: Profile = Object.freeze({
   release: [6, 18] as const,
   releaseString: '6.18 (modeled)',
   tailCall: Object.freeze({ limit: 33, counter: 'shared', emptySlotCounts: false }),
+  // Values seen on a 6.18 host (tailcalls.md §9.2). The 5.10 JIT refuses this profile: its
+  // counter through a pointer (tcc_ptr) is a different code generator.
+  jit: Object.freeze({
+    maxTailCallCnt: 33,
+    tailCallCntJcc: 'jae',
+    tailCallOffset: 12,
+    offsets: Object.freeze({ mapMaxEntries: 0x4c, arrayPtrs: 0x138, progBpfFunc: 0x48 }),
+    tailCallBailout: Object.freeze({ indirectBounds: 0, indirectCount: 0, indirectEmpty: 0, directCount: 0 }),
+    maxPasses: 20,
+    opcodes: OPCODES_5_10,
+    cpu: Object.freeze({ nop5: P6_NOP5, indirectJump: 'thunk', ret: 'thunk', sse2: true }),
+  }),
+  // Same limits; JIT-ed frames round to 16 (selftests.md §0.5) and the mixing message changed
+  // (tailcalls.md §7.1). The verifier models 5.10's rewrites only.
+  verifier: Object.freeze({
+    maxSubprogs: 256, maxCallFrames: 8, maxStack: 512, frameRounding: 16, tailCallCallerStackLimit: 256,
+    mixingMessage: 'mixing of tail_calls and bpf-to-bpf calls is not supported', maxPokes: 1024,
+  }),
 });
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({

@@ -17,6 +17,15 @@ export interface KernelLayout {
   mapAddress(index: number): bigint;
   /** Address of the first value byte of array map `index` (global data, `PSEUDO_MAP_VALUE`). */
   mapValueAddress(index: number): bigint;
+  /**
+   * Address of a kernel function the verifier's rewrites call directly instead of a helper
+   * (added by the verifier): `__htab_map_lookup_elem` (inlined hash lookups),
+   * `array_map_update_elem`, `htab_map_update_elem`, `htab_map_delete_elem`, ... (map
+   * helpers turned into the map's own operation), `bpf_skb_load_helper_{8,16,32}_no_cache`
+   * (legacy packet loads). Undefined: the verifier falls back to the generic helper where that
+   * is equivalent, and reports the difference in `VerifiedProgram.notChecked`.
+   */
+  kernelSymbol?(name: string): bigint | undefined;
 }
 
 /** One function of the program (`struct bpf_subprog_info`). */
@@ -59,4 +68,11 @@ export interface VerifiedProgram {
   readonly pokes: readonly PokeDescriptor[];
   /** Object map indices the program uses (`used_maps`). */
   readonly usedMaps: readonly number[];
+  /**
+   * Added by the verifier: what this model approximates or does not check for this program
+   * (for `--json`: "not checked").
+   */
+  readonly notChecked?: readonly string[];
+  /** Added by the verifier: the profile and backend it was verified for. */
+  readonly backend?: 'jit' | 'interp';
 }
