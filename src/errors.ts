@@ -27,9 +27,10 @@ export class TailjitError extends Error {
     this.notes = notes;
   }
 
-  /** `file:line:col: error: text` (esbuild style), falling back to what is known. */
-  format(): string {
-    const where = formatLocation(this.location);
+  /** `file:line:col: error: text` (esbuild style), falling back to what is known; `context`
+   * fills in what the error itself does not know (the file a program came from). */
+  format(context: SourceLocation = {}): string {
+    const where = formatLocation({ ...context, ...this.location });
     const head = where ? `${where}: error: ${this.message}` : `error: ${this.message}`;
     return [head, ...this.notes.map((n) => `  note: ${n}`)].join('\n');
   }

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { conformance } from './conformance.js';
+import { demo } from './demo.js';
 
 /** Every subcommand, in the order `tailjit --help` lists them. */
-export const COMMANDS: readonly Command<any>[] = [conformance];
+export const COMMANDS: readonly Command<any>[] = [demo, conformance];

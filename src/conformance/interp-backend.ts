@@ -15,7 +15,7 @@ export function interpBackend(profile: Profile, budget: Budget = {}): Backend {
         const { r0 } = runProgram(c.insns, { profile, helpers, mem: c.mem.slice(), budget });
         return { kind: 'returned', r0 };
       } catch (e) {
-        if (e instanceof TailjitError) return { kind: 'error', message: e.format() };
+        if (e instanceof TailjitError) return { kind: 'error', message: e.format({ file: c.file }) };
         throw e;
       }
     },
