@@ -3,9 +3,10 @@
 // Node >= 20, the npm packages, Debian's libunicorn2, and the compiled TypeScript in dist/.
 // Runs before `npm run demo` and `npm test`; quiet when there is nothing to do.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildIsStale, markBuilt } from './build-stamp.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (msg) => process.stderr.write(`setup: ${msg}\n`);
@@ -48,27 +49,10 @@ async function checkUnicorn() {
   if (!r.ok) fail(r.message);
 }
 
-function newestSource(dir) {
-  let newest = 0;
-  if (!existsSync(dir)) return 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, mtime(p));
-  }
-  return newest;
-}
-
 function checkBuild() {
-  const stamp = join(root, 'dist', '.build-stamp');
-  const newest = Math.max(
-    ...['src', 'emu', 'cli', 'bench'].map((d) => newestSource(join(root, d))),
-    mtime(join(root, 'tsconfig.json')),
-  );
-  if (existsSync(stamp) && mtime(stamp) >= newest) return;
+  if (!buildIsStale(root)) return;
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], 'compiling TypeScript');
-  mkdirSync(join(root, 'dist'), { recursive: true });
-  writeFileSync(stamp, new Date().toISOString() + '\n');
+  markBuilt(root);
 }
 
 checkNode();
