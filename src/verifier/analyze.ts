@@ -25,7 +25,6 @@ import {
 import { MapType } from '../elf/types.js';
 import type { Env } from './env.js';
 import type { KInsn } from './kinsn.js';
-import { notModeled } from './errors.js';
 import { HelperId, helperName, mapArgRegister, returnsMapValueOrNull, unknownHelperMessage } from './helpers.js';
 import { ctxLoadKind } from './ctx.js';
 import { releaseNote } from './opcodes.js';
@@ -116,7 +115,7 @@ class Analyzer {
       if (this.visited.has(key)) return;
       this.visited.add(key);
       if (++this.processed > INSN_BUDGET) {
-        throw notModeled(`the path search exceeded ${INSN_BUDGET} instructions (the kernel would report "BPF program is too large")`, slot);
+        throw this.env.notModeled(`the path search exceeded ${INSN_BUDGET} instructions (the kernel would report "BPF program is too large")`, slot);
       }
       const env = this.env;
       const k = env.slots[slot];
@@ -336,7 +335,7 @@ class Analyzer {
       case 'pkt_meta':
         this.pointerKind(slot, 'pkt');
         if (env.program.type === 'sched_cls') {
-          throw notModeled('direct packet writes in a tc program (5.10 adds the bpf_unclone_prologue)', slot);
+          throw env.notModeled('direct packet writes in a tc program (5.10 adds the bpf_unclone_prologue)', slot);
         }
         return;
       default:

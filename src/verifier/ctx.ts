@@ -9,7 +9,6 @@
 import { AluOp, JmpOp, Size, sizeOf } from '../isa/index.js';
 import type { ProgTypeName } from '../elf/types.js';
 import type { Env } from './env.js';
-import { notModeled } from './errors.js';
 import { alu32Imm, alu64Reg, jmpImm, ldxMem, mov64Imm, stxMem, type KInsn } from './kinsn.js';
 
 /** BPF_REG_AX, the verifier's scratch register (r11). */
@@ -165,7 +164,7 @@ function convertOne(env: Env, slot: number, k: KInsn): KInsn[] {
   const size = acc.size;
   const field = fieldAt(type, acc.off);
   const where = `${type} context offset ${acc.off} size ${size}`;
-  if (!field) throw notModeled(`${where} (a field outside this model's table)`, slot);
+  if (!field) throw env.notModeled(`${where} (a field outside this model's table)`, slot);
   if (acc.write) {
     if (!field.writable.includes(type)) env.fail('verifier.invalid-access', `invalid bpf_context access off=${acc.off} size=${size}`, slot);
     if (field.name === 'cb') return [stxMem(sizeOf(k.code), k.dst, k.src, acc.off - field.off + SKB.cbData)];

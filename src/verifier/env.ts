@@ -1,18 +1,26 @@
 // The verifier's working state (`struct bpf_verifier_env`, the parts this model needs): the
-// slots being rewritten, per-slot aux data, subprogram info and the poke table. Patching and
-// removal keep jumps, call offsets, subprogram starts and poke indices in step exactly as
-// bpf_patch_insn_data() / verifier_remove_insns() do, so later passes see the kernel's indices.
+// slots being rewritten, per-slot aux data, subprogram info, the poke table and line_info.
+// Patching and removal keep jumps, call offsets, subprogram starts, poke indices and line_info
+// in step exactly as bpf_patch_insn_data() / verifier_remove_insns() do, so later passes see
+// the kernel's indices. Errors name slots of the program as loaded (the aux data's orig_idx).
 
-import type { MapSpec, ObjectFile, ProgramSpec } from '../elf/types.js';
+import type { LineInfo, MapSpec, ObjectFile, ProgramSpec } from '../elf/types.js';
 import type { Profile } from '../profile/index.js';
 import type { KernelLayout } from './types.js';
 import { Class, JmpOp, CallSrc, classOf, opOf } from '../isa/index.js';
 import { cloneK, type KInsn } from './kinsn.js';
-import { VerifierError } from './errors.js';
+import { notModeled, VerifierError } from './errors.js';
+import { adjLinfo, adjLinfoAfterRemove, findLinfo } from './linfo.js';
 
 /** What the verifier learnt about one slot (`struct bpf_insn_aux_data`). */
 export interface InsnAux {
   seen: boolean;
+  /**
+   * `orig_idx`: the slot's index in the program as loaded. The kernel zeroes it for the slots a
+   * patch adds; here they keep the index of the instruction they replace, so that an error at
+   * one still points at an instruction the user wrote.
+   */
+  readonly origIdx: number;
   /** ld_imm64 first slot: the map it names. */
   ldMap?: { readonly index: number; readonly kind: 'fd' | 'value'; readonly off: number };
   /** A load or store whose base was the context: access size and (for narrow loads) field size. */
@@ -56,6 +64,8 @@ export class Env {
   subprogs: SubprogInfo[] = [];
   pokes: Poke[] = [];
   usedMaps: number[] = [];
+  /** `prog->aux->linfo`: the program's line_info, `insnOff` a slot of `slots` (sorted). */
+  readonly lineInfo: LineInfo[];
   /** Things this model approximates or skips, for `--json` ("not checked"). */
   readonly notChecked: string[] = [];
 
@@ -66,7 +76,8 @@ export class Env {
     slots: KInsn[],
   ) {
     this.slots = slots;
-    this.aux = slots.map(() => ({ seen: false }));
+    this.aux = slots.map((_, origIdx) => ({ seen: false, origIdx }));
+    this.lineInfo = [...program.lineInfo];
   }
 
   get len(): number {
@@ -97,21 +108,34 @@ export class Env {
     return idx;
   }
 
+  /** Rejects the program for the rule `code` at slot `slot` of the program as it stands. */
   fail(code: ConstructorParameters<typeof VerifierError>[0], message: string, slot?: number, notes: string[] = []): never {
-    throw new VerifierError(code, message, slot, notes, this.sourceOf(slot));
+    const orig = this.origSlot(slot);
+    throw new VerifierError(code, message, orig, notes, this.sourceOf(orig));
   }
 
-  /** The C source line of a slot of the original program (BTF line_info), for messages. */
-  sourceOf(slot: number | undefined): { file?: string; line?: number; column?: number } {
-    let best: { file: string; line: number; column: number } | undefined;
-    if (slot !== undefined) for (const l of this.program.lineInfo) if (l.insnOff <= slot) best = l;
-    return best ? { file: best.file, line: best.line, column: best.column } : { file: this.object.path };
+  /** notModeled() for slot `slot` of the program as it stands. */
+  notModeled(what: string, slot: number): VerifierError {
+    const orig = this.origSlot(slot);
+    return notModeled(what, orig, this.sourceOf(orig));
+  }
+
+  /** The index in the program as loaded of slot `slot` of the program as it stands. */
+  private origSlot(slot: number | undefined): number | undefined {
+    return slot === undefined ? undefined : this.aux[slot]?.origIdx ?? slot;
+  }
+
+  /** The C source line of a slot of the program as loaded (BTF line_info), for messages. */
+  private sourceOf(slot: number | undefined): { file?: string; line?: number; column?: number } {
+    const l = slot === undefined ? undefined : findLinfo(this.program.lineInfo, slot);
+    return l ? { file: l.file, line: l.line, column: l.column } : { file: this.object.path };
   }
 
   /**
    * bpf_patch_insn_data(): replaces slot `off` by `patch`. The original aux data moves to the
    * last patch slot, the others inherit its `seen`; branches crossing the patch, later
-   * subprogram starts and later poke sites move by `patch.length - 1`.
+   * subprogram starts, later poke sites and line_info records (bpf_adj_linfo()) move by
+   * `patch.length - 1`. A jump whose offset leaves 16 bits fails as in bpf_patch_insn_data().
    */
   patch(off: number, patch: readonly KInsn[]): void {
     const cnt = patch.length;
@@ -120,23 +144,27 @@ export class Env {
       return;
     }
     const delta = cnt - 1;
-    this.slots.splice(off, 1, ...patch.map(cloneK));
     const old = this.aux[off];
+    this.slots.splice(off, 1, ...patch.map(cloneK));
     const fresh: InsnAux[] = [];
-    for (let i = 0; i < delta; i++) fresh.push({ seen: old.seen });
+    for (let i = 0; i < delta; i++) fresh.push({ seen: old.seen, origIdx: old.origIdx });
     this.aux.splice(off, 0, ...fresh);
-    adjBranches(this.slots, off, off + 1, off + cnt);
+    if (!adjBranches(this.slots, off, off + 1, off + cnt)) {
+      this.fail('verifier.patch-range', `insn ${old.origIdx} cannot be patched due to 16-bit range`, off);
+    }
     for (const s of this.subprogs) if (s.start > off) s.start += delta;
     for (const p of this.pokes) if (p.insnIdx > off) p.insnIdx += delta;
+    adjLinfo(this.lineInfo, off, delta);
   }
 
-  /** verifier_remove_insns(): drops `cnt` slots at `off`, and subprograms left empty. */
+  /** verifier_remove_insns(): drops `cnt` slots at `off` with their line_info, and subprograms left empty. */
   remove(off: number, cnt: number): void {
     this.slots.splice(off, cnt);
     this.aux.splice(off, cnt);
     adjBranches(this.slots, off, off + cnt, off);
     this.adjustSubprogStartsAfterRemove(off, cnt);
     for (const p of this.pokes) if (p.insnIdx >= off + cnt) p.insnIdx -= cnt;
+    adjLinfoAfterRemove(this.lineInfo, off, cnt, this.len);
   }
 
   private adjustSubprogStartsAfterRemove(off: number, cnt: number): void {
@@ -156,8 +184,11 @@ export class Env {
   }
 }
 
-/** bpf_adj_branches() with bpf_adj_delta_to_off()/_imm(): positions are the new indices. */
-function adjBranches(slots: KInsn[], pos: number, endOld: number, endNew: number): void {
+/**
+ * bpf_adj_branches() with bpf_adj_delta_to_off()/_imm(): positions are the new indices. False
+ * when a jump's offset leaves the s16 range (-ERANGE); a removal never does that.
+ */
+function adjBranches(slots: KInsn[], pos: number, endOld: number, endNew: number): boolean {
   const delta = endNew - endOld;
   for (let i = 0; i < slots.length; i++) {
     const k = slots[i];
@@ -168,12 +199,11 @@ function adjBranches(slots: KInsn[], pos: number, endOld: number, endNew: number
       k.imm = adjusted(i, k.imm, pos, endOld, endNew, delta);
     } else {
       const off = adjusted(i, k.off, pos, endOld, endNew, delta);
-      if (off < -32768 || off > 32767) {
-        throw new VerifierError('verifier.not-modeled', 'jump offset out of s16 range after patching', i);
-      }
+      if (off < -32768 || off > 32767) return false;
       k.off = off;
     }
   }
+  return true;
 }
 
 function adjusted(curr: number, off: number, pos: number, endOld: number, endNew: number, delta: number): number {

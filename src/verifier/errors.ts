@@ -13,6 +13,7 @@ export type VerifierErrorCode =
   | 'verifier.call-destination'
   | 'verifier.too-many-subprogs'
   | 'verifier.jump-out-of-range'
+  | 'verifier.patch-range'
   | 'verifier.last-insn'
   | 'verifier.unreachable'
   | 'verifier.back-edge'
@@ -36,7 +37,7 @@ export type VerifierErrorCode =
 export class VerifierError extends TailjitError {
   /** The kernel's log line for this rule (empty for `verifier.not-modeled`). */
   readonly kernelMessage: string;
-  /** Slot index of the offending instruction, when there is one. */
+  /** Slot index of the offending instruction in the program as loaded, when there is one. */
   readonly slot: number | undefined;
 
   constructor(code: VerifierErrorCode, kernelMessage: string, slot?: number, notes: string[] = [], location: SourceLocation = {}) {
@@ -47,8 +48,8 @@ export class VerifierError extends TailjitError {
 }
 
 /** Something 5.10 does that this model does not reproduce: never silently wrong output. */
-export function notModeled(what: string, slot?: number): VerifierError {
-  const e = new VerifierError('verifier.not-modeled', '', slot, [what]);
+export function notModeled(what: string, slot?: number, location: SourceLocation = {}): VerifierError {
+  const e = new VerifierError('verifier.not-modeled', '', slot, [what], location);
   // The message is ours, not the kernel's; kernelMessage stays empty so tests cannot mix them.
   Object.defineProperty(e, 'message', { value: `not modeled: ${what}` });
   return e;

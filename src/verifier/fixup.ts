@@ -9,7 +9,6 @@
 import { AluOp, Class, CallSrc, JmpOp, Mode, Size, Source, classOf, modeOf, opOf, sizeOf } from '../isa/index.js';
 import { MapType } from '../elf/types.js';
 import type { Env } from './env.js';
-import { notModeled } from './errors.js';
 import { HelperId, MAP_OP_HELPERS } from './helpers.js';
 import {
   TAIL_CALL_CODE, alu32Reg, alu64Imm, alu64Reg, emitCall, exitInsn, ja, jmpImm, ldxMem, mov32Reg, mov64Imm,
@@ -47,7 +46,7 @@ const MAP_OPS: Partial<Record<number, Partial<Record<number, string>>>> = {
 
 function callImm(env: Env, addr: bigint, slot: number): number {
   const d = addr - env.options.layout.bpfCallBase;
-  if (d < -(1n << 31n) || d >= 1n << 31n) throw notModeled(`call target 0x${addr.toString(16)} is not within ±2 GiB of __bpf_call_base`, slot);
+  if (d < -(1n << 31n) || d >= 1n << 31n) throw env.notModeled(`call target 0x${addr.toString(16)} is not within ±2 GiB of __bpf_call_base`, slot);
   return Number(d);
 }
 
@@ -80,7 +79,7 @@ function ldAbsPatch(env: Env, slot: number, k: KInsn): KInsn[] {
   out.push(mov64Reg(1, 6));
   const name = sizeOf(k.code) === Size.B ? KernelSymbol.skbLoad8 : sizeOf(k.code) === Size.H ? KernelSymbol.skbLoad16 : KernelSymbol.skbLoad32;
   const addr = symbol(env, name);
-  if (addr === undefined) throw notModeled(`the layout has no address for ${name} (legacy packet loads)`, slot);
+  if (addr === undefined) throw env.notModeled(`the layout has no address for ${name} (legacy packet loads)`, slot);
   out.push(emitCall(callImm(env, addr, slot)));
   out.push(jmpImm(JmpOp.JSGE, 0, 0, 2), alu32Reg(AluOp.XOR, 0, 0), exitInsn());
   return out;
@@ -129,7 +128,7 @@ function fixupHelperCall(env: Env, i: number, k: KInsn): number {
     tailCall(env, i, k);
     return i;
   }
-  if (k.imm === 118 && env.jitRequested) throw notModeled('bpf_jiffies64 (inlined by 5.10 when JIT-ed)', i);
+  if (k.imm === 118 && env.jitRequested) throw env.notModeled('bpf_jiffies64 (inlined by 5.10 when JIT-ed)', i);
   if (env.jitRequested && MAP_OP_HELPERS.has(k.imm) && aux.mapPtr !== undefined && aux.mapPtr !== 'poison') {
     const map = env.map(aux.mapPtr);
     if (k.imm === HelperId.map_lookup_elem && map.type === MapType.ARRAY && (map.flags & 0x1000) === 0) {
@@ -155,7 +154,7 @@ function fixupHelperCall(env: Env, i: number, k: KInsn): number {
       }
       env.notChecked.push(`direct map operation ${opName}: not in the layout; the generic helper is called instead`);
     } else if (map.type !== MapType.ARRAY && map.type !== MapType.HASH) {
-      throw notModeled(`map helper #${k.imm} on map type ${map.type} (its map->ops functions)`, i);
+      throw env.notModeled(`map helper #${k.imm} on map type ${map.type} (its map->ops functions)`, i);
     }
   }
   const addr = env.options.layout.helperAddress(k.imm);

@@ -34,6 +34,7 @@ import type { PokeDescriptor, VerifiedFunc, VerifiedProgram } from './types.js';
 export type { VerifyOptions } from './env.js';
 export { VerifierError, type VerifierErrorCode } from './errors.js';
 export { xlatedForDump, mapRefOf } from './dump.js';
+export { findLinfo } from './linfo.js';
 export { KernelSymbol } from './fixup.js';
 export type { KernelLayout, VerifiedProgram, VerifiedFunc, PokeDescriptor } from './types.js';
 
@@ -91,6 +92,7 @@ function build(env: Env, mapRefs: Map<number, MapRef>): VerifiedProgram {
     funcs: Object.freeze(funcs),
     pokes: Object.freeze(pokes),
     usedMaps: Object.freeze([...env.usedMaps]),
+    lineInfo: Object.freeze([...env.lineInfo]),
     notChecked: Object.freeze([...new Set(env.notChecked)]),
     backend: env.options.backend,
   });

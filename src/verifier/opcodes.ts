@@ -11,7 +11,6 @@ import { insn as makeInsn } from '../isa/insn.js';
 import { MapType } from '../elf/types.js';
 import type { Env } from './env.js';
 import type { KInsn } from './kinsn.js';
-import { notModeled } from './errors.js';
 
 /** BPF_XADD, the only atomic mode 5.10 knows (same bits as BPF_ATOMIC). */
 const XADD = Mode.ATOMIC;
@@ -99,7 +98,7 @@ function checkLdImm64(env: Env, i: number): void {
     env.fail('verifier.ld-imm64', 'invalid bpf_ld_imm64 insn', i);
   }
   if (a.src === PseudoSrc.IMM) return;
-  if (a.src === PseudoSrc.BTF_ID) throw notModeled('ld_imm64 with BPF_PSEUDO_BTF_ID (kernel variables)', i);
+  if (a.src === PseudoSrc.BTF_ID) throw env.notModeled('ld_imm64 with BPF_PSEUDO_BTF_ID (kernel variables)', i);
   if ((a.src !== PseudoSrc.MAP_FD && a.src !== PseudoSrc.MAP_VALUE) || (a.src === PseudoSrc.MAP_FD && b.imm !== 0)) {
     env.fail('verifier.ld-imm64', 'unrecognized bpf_ld_imm64 insn', i, releaseNote(env, a, b.imm));
   }

@@ -5,7 +5,7 @@
 // that the xlated program and the JIT image hold the same addresses the emulated kernel uses.
 
 import type { Insn } from '../isa/insn.js';
-import type { ProgTypeName } from '../elf/types.js';
+import type { LineInfo, ProgTypeName } from '../elf/types.js';
 
 /** Addresses the verifier's rewrites need; supplied by the harness (emu/kernel). */
 export interface KernelLayout {
@@ -68,6 +68,12 @@ export interface VerifiedProgram {
   readonly pokes: readonly PokeDescriptor[];
   /** Object map indices the program uses (`used_maps`). */
   readonly usedMaps: readonly number[];
+  /**
+   * Added by the verifier: the program's BTF line_info as the kernel holds it after the
+   * rewrites (`prog->aux->linfo`, what `bpftool prog dump xlated` prints): `insnOff` is a slot
+   * of `insns`. Records move with every patch and removal (env.ts, linfo.ts).
+   */
+  readonly lineInfo?: readonly LineInfo[];
   /**
    * Added by the verifier: what this model approximates or does not check for this program
    * (for `--json`: "not checked").

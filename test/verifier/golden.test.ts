@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { decode, LD_IMM64, Class, JmpOp, CallSrc, type Insn } from '../../src/isa/index.js';
 import { loadObjectFile } from '../../src/elf/index.js';
 import { verify, xlatedForDump, slotCount, VerifierError } from '../../src/verifier/index.js';
-import { jit } from './helpers.js';
+import { jit, reachableFromImage } from './helpers.js';
 
 interface GoldenProgram {
   name: string;
@@ -55,22 +55,6 @@ function compareDumps(mine: Insn[], kernel: Insn[]): void {
     expect(back.get(k) ?? i.imm, `helper call at ${n}`).toBe(i.imm);
     fwd.set(i.imm, k);
     back.set(k, i.imm);
-  });
-}
-
-/**
- * R(f) read back from the kernel's images (tailcalls.md §1.1-§1.2): a main function that is R
- * starts `nop5; xor eax,eax`, and every R function has `push rax` right after
- * `mov rbp,rsp` (or after `sub rsp,imm32` when it has a stack).
- */
-function reachableFromImage(g: GoldenProgram): boolean[] {
-  const image = Buffer.from(g.jited_hex, 'hex');
-  let at = 0;
-  return g.jited_func_lens.map((len) => {
-    const f = image.subarray(at, at + len);
-    at += len;
-    const afterFrame = f[11] === 0x48 && f[12] === 0x81 && f[13] === 0xec ? 18 : 11;
-    return f[afterFrame] === 0x50;
   });
 }
 

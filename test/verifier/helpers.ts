@@ -1,12 +1,13 @@
 // Fixtures for the verifier tests: a kernel layout with made-up addresses, hand-built
-// programs and maps, and the instruction builders of the kernel's filter.h by name.
+// programs and maps, the instruction builders of the kernel's filter.h by name, and readers
+// of the kernel's answers (a rejection, the tail_call_reachable marks of a JIT image).
 
 import { insn, ldImm64, type Insn, Class, AluOp, JmpOp, Mode, Size, Source, PseudoSrc, CallSrc, LD_IMM64 } from '../../src/isa/index.js';
 import type { MapSpec, ObjectFile, ProgramSpec, ProgTypeName } from '../../src/elf/types.js';
 import { MapType } from '../../src/elf/types.js';
 import { PROFILES } from '../../src/profile/index.js';
 import type { KernelLayout } from '../../src/verifier/types.js';
-import { verify, type VerifyOptions } from '../../src/verifier/index.js';
+import { verify, VerifierError, type VerifyOptions } from '../../src/verifier/index.js';
 
 export const CALL_BASE = 0xffffffff81000000n;
 /** Helper `id` lives at base + 0x1000 * id; map `i` at 0xffff8880_00100000 + 0x1000 * i. */
@@ -76,4 +77,31 @@ export function object(maps: MapSpec[] = [], ...programs: ProgramSpec[]): Object
 export function run(insns: Insn[], maps: MapSpec[] = [], opts: Parameters<typeof program>[1] = {}, options: VerifyOptions = jit) {
   const p = program(insns, opts);
   return verify(p, object(maps, p), options);
+}
+
+/** The VerifierError `f` throws; any other outcome fails the test. */
+export function rejection(f: () => unknown): VerifierError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof VerifierError) return e;
+    throw e;
+  }
+  throw new Error('the program was accepted');
+}
+
+/**
+ * R(f) read back from the kernel's images (tailcalls.md §1.1-§1.2), one per function of a
+ * golden program: a main function that is R starts `nop5; xor eax,eax`, and every R function
+ * has `push rax` right after `mov rbp,rsp` (or after `sub rsp,imm32` when it has a stack).
+ */
+export function reachableFromImage(g: { readonly jited_hex: string; readonly jited_func_lens: readonly number[] }): boolean[] {
+  const image = Buffer.from(g.jited_hex, 'hex');
+  let at = 0;
+  return g.jited_func_lens.map((len) => {
+    const f = image.subarray(at, at + len);
+    at += len;
+    const afterFrame = f[11] === 0x48 && f[12] === 0x81 && f[13] === 0xec ? 18 : 11;
+    return f[afterFrame] === 0x50;
+  });
 }

@@ -3,23 +3,13 @@
 // (expected-5.10.223/rewrites.json, ctx_fields.json), restated here per rule.
 
 import { describe, expect, test } from 'vitest';
-import { VerifierError, xlatedForDump, slotCount } from '../../src/verifier/index.js';
+import { xlatedForDump, slotCount } from '../../src/verifier/index.js';
 import * as h from './helpers.js';
-import { AluOp, Class, JmpOp, Size, Source, PseudoSrc, insn, ldImm64, CALL_BASE, layout } from './helpers.js';
+import { AluOp, Class, JmpOp, Size, Source, PseudoSrc, insn, ldImm64, CALL_BASE, layout, rejection } from './helpers.js';
 
 const { mov64Imm, mov64Reg, alu64Imm, alu64Reg, ldx, st, exit, call, callLocal, ldMap, jmpImm, ja } = h;
 const ret0 = [mov64Imm(0, 0), exit()];
 const short = (i: { code: number; dst: number; src: number; off: number; imm: number }) => [i.code, i.dst, i.src, i.off, i.imm];
-
-function rejection(f: () => unknown): VerifierError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof VerifierError) return e;
-    throw e;
-  }
-  throw new Error('accepted');
-}
 
 describe('map references and helper calls', () => {
   test('ld_imm64 of a map becomes its address with src_reg 0; the dump shows the map id again', () => {

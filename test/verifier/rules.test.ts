@@ -2,21 +2,10 @@
 // (tailcalls.md §3.4, §7; x86-jit.md §4.5, §4.7; strings from kernel/bpf/verifier.c 5.10).
 
 import { describe, expect, test } from 'vitest';
-import { VerifierError } from '../../src/verifier/index.js';
 import * as h from './helpers.js';
-import { AluOp, Class, JmpOp, Mode, Size, Source, insn } from './helpers.js';
+import { AluOp, Class, JmpOp, Mode, Size, Source, insn, rejection } from './helpers.js';
 
 const { mov64Imm, exit, callLocal, ja, jmpImm } = h;
-
-function rejection(f: () => unknown): VerifierError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof VerifierError) return e;
-    throw e;
-  }
-  throw new Error('the program was accepted');
-}
 
 interface Case {
   name: string;

@@ -2,23 +2,12 @@
 // (tailcalls.md §7.3-§7.4, selftests.md §0.5).
 
 import { describe, expect, test } from 'vitest';
-import { VerifierError } from '../../src/verifier/index.js';
 import { PROFILES } from '../../src/profile/index.js';
 import * as h from './helpers.js';
-import { AluOp, JmpOp, Size } from './helpers.js';
+import { AluOp, JmpOp, Size, rejection } from './helpers.js';
 
 const { mov64Imm, mov64Reg, alu64Imm, st, stx, exit, callLocal, call, jmpImm } = h;
 const ret0 = [mov64Imm(0, 0), exit()];
-
-function rejection(f: () => unknown): VerifierError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof VerifierError) return e;
-    throw e;
-  }
-  throw new Error('accepted');
-}
 
 describe('stack depth: the deepest byte below r10 that any path touches', () => {
   test('a 4-byte store at r10-12 gives 12 (not rounded here; the JIT rounds to 16)', () => {

@@ -2,25 +2,14 @@
 // selftests.md §0.5) and the interpreter's refusal to mix tail calls with bpf2bpf calls (§7.1).
 
 import { describe, expect, test } from 'vitest';
-import { VerifierError } from '../../src/verifier/index.js';
 import * as h from './helpers.js';
-import { JmpOp, Size } from './helpers.js';
+import { JmpOp, Size, rejection } from './helpers.js';
 
 const { mov64Imm, exit, callLocal, call, ldMap, jmpImm, ldx } = h;
 const TAIL_CALL = 0xf5;
 const ret0 = [mov64Imm(0, 0), exit()];
 /** r2 = &prog_array (map 0); r3 = key; tail call: 4 instructions, 5 slots. */
 const tailCall = (key: number) => [ldMap(2, 0), mov64Imm(3, key), call(12)];
-
-function rejection(f: () => unknown): VerifierError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof VerifierError) return e;
-    throw e;
-  }
-  throw new Error('accepted');
-}
 
 describe('tail_call_reachable marking', () => {
   test('a 3-level chain main -> a -> b -> c, c tail-calls: main, a and b are marked, c is not', () => {
