@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
 import { conformance } from './conformance.js';
 import { demo } from './demo.js';
+import { load } from './load.js';
 
 /** Every subcommand, in the order `tailjit --help` lists them. */
-export const COMMANDS: readonly Command<any>[] = [demo, conformance];
+export const COMMANDS: readonly Command<any>[] = [demo, load, conformance];
