@@ -1,7 +1,8 @@
 import type { Command } from '../command.js';
 import { conformance } from './conformance.js';
 import { demo } from './demo.js';
+import { jit } from './jit.js';
 import { load } from './load.js';
 
 /** Every subcommand, in the order `tailjit --help` lists them. */
-export const COMMANDS: readonly Command<any>[] = [demo, load, conformance];
+export const COMMANDS: readonly Command<any>[] = [demo, load, jit, conformance];
