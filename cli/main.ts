@@ -6,7 +6,8 @@ import { processIo, type Io } from './io.js';
 import { TailjitError } from '../src/errors.js';
 import { COMMANDS } from './commands/index.js';
 
-export const VERSION = '0.1.0';
+export { VERSION } from './version.js';
+import { VERSION } from './version.js';
 
 function topHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.spec.name.length));

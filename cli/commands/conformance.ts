@@ -8,6 +8,7 @@ import {
   collectDataFiles, formatSummary, interpBackend, loadDataCase, runFile, summarize, type Backend, type CaseResult,
 } from '../../src/conformance/index.js';
 import { DEFAULT_PROFILE, PROFILES, getProfile } from '../../src/profile/index.js';
+import { jitBackend } from '../../emu/conformance-backend.js';
 
 /** The suite beside a checkout of this repository (../shared/conformance/tests). */
 export function defaultSuitePath(): string | undefined {
@@ -23,16 +24,18 @@ export const conformance = defineCommand({
   spec: {
     name: 'conformance',
     summary: 'run BPF conformance .data files in-process and report each failure',
-    usage: '[PATH...] [--backend interp] [--profile P] [--filter RE] [--json]',
+    usage: '[PATH...] [--backend interp|jit] [--profile P] [--filter RE] [--budget N] [--json]',
     details: `Each PATH is a .data file or a folder searched for them; without PATH, the suite in
 ../shared/conformance/tests beside this checkout. Prints one line per failed or skipped test with
-the reason, then 'N passed, N failed, N skipped'.`,
+the reason, then 'N passed, N failed, N skipped'. With --backend jit each test is JITed for the
+profile and run in the emulated kernel; a test that needs what the profile's kernel lacks is
+skipped, naming the feature and the release that added it.`,
     options: {
       ...COMMON_OPTIONS,
-      backend: { type: 'string', arg: 'B', choices: ['interp'], default: 'interp', description: 'what runs the programs' },
+      backend: { type: 'string', arg: 'B', choices: ['interp', 'jit'], default: 'interp', description: 'what runs the programs: the reference interpreter or the emulated JIT' },
       profile: { type: 'string', arg: 'P', choices: Object.keys(PROFILES), default: DEFAULT_PROFILE, description: 'kernel whose semantics are modeled' },
       filter: { type: 'string', arg: 'RE', description: 'only tests whose name matches this regular expression' },
-      budget: { type: 'string', arg: 'N', default: '10000000', description: 'most BPF instructions one test may execute' },
+      budget: { type: 'string', arg: 'N', description: 'most instructions one test may execute: BPF instructions on interp (default 10000000), x86 instructions on jit (default 100000000)' },
     },
   },
   async run({ options, positionals }, io) {
@@ -44,8 +47,10 @@ the reason, then 'N passed, N failed, N skipped'.`,
         throw new UsageError(`--filter: ${(e as Error).message}`);
       }
     }
-    const budget = Number(options.budget);
-    if (!Number.isSafeInteger(budget) || budget <= 0) throw new UsageError(`--budget must be a positive integer (got '${options.budget}')`);
+    const budget = options.budget === undefined ? undefined : Number(options.budget);
+    if (budget !== undefined && (!Number.isSafeInteger(budget) || budget <= 0)) {
+      throw new UsageError(`--budget must be a positive integer (got '${options.budget}')`);
+    }
     let paths = positionals;
     if (paths.length === 0) {
       const p = defaultSuitePath();
@@ -53,7 +58,9 @@ the reason, then 'N passed, N failed, N skipped'.`,
       paths = [p];
     }
     const profile = getProfile(options.profile);
-    const backend: Backend = interpBackend(profile, { insns: budget, wallMs: 10_000 });
+    const backend: Backend = options.backend === 'jit'
+      ? jitBackend(profile, { budget: { x86Insns: budget ?? 100_000_000 } })
+      : interpBackend(profile, { insns: budget ?? 10_000_000, wallMs: 10_000 });
     const files = collectDataFiles(paths.map((p) => resolve(io.cwd, p)))
       .filter((f) => !filter || filter.test(caseName(f)));
     if (files.length === 0) {

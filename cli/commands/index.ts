@@ -3,6 +3,7 @@ import { conformance } from './conformance.js';
 import { demo } from './demo.js';
 import { jit } from './jit.js';
 import { load } from './load.js';
+import { run } from './run.js';
 
 /** Every subcommand, in the order `tailjit --help` lists them. */
-export const COMMANDS: readonly Command<any>[] = [demo, load, jit, conformance];
+export const COMMANDS: readonly Command<any>[] = [demo, load, jit, run, conformance];
