@@ -49,6 +49,27 @@ async function checkUnicorn() {
   if (!r.ok) fail(r.message);
 }
 
+/** Tools the tests use (gdb for the GDB-stub tests); their absence makes those tests skip, with a note. */
+function checkTestTools() {
+  for (const [cmd, pkg] of [['gdb', 'gdb']]) {
+    if (spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0) continue;
+    const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+    const apt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+    if (!isRoot || !apt) {
+      say(`note: ${cmd} is missing (Debian package ${pkg}); the tests that drive it will be skipped`);
+      continue;
+    }
+    say(`installing ${pkg} for the tests that drive it`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    let r = spawnSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: ['ignore', 'inherit', 'inherit'], env });
+    if (r.status !== 0) {
+      spawnSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'inherit', 'inherit'], env });
+      r = spawnSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: ['ignore', 'inherit', 'inherit'], env });
+    }
+    if (r.status !== 0) say(`note: could not install ${pkg}; the tests that drive ${cmd} will be skipped`);
+  }
+}
+
 function checkBuild() {
   if (!buildIsStale(root)) return;
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], 'compiling TypeScript');
@@ -58,4 +79,5 @@ function checkBuild() {
 checkNode();
 checkPackages();
 await checkUnicorn();
+if (process.env.npm_lifecycle_event === 'pretest') checkTestTools();
 checkBuild();
