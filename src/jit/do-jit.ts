@@ -10,9 +10,9 @@ import {
 import { emitCallInsn } from './call.js';
 import type { Frame, JitEnv } from './context.js';
 import { JitBug, JitError } from './errors.js';
-import { JA_SELF, JMP_COND, emitCmpImm, emitCmpReg, emitCondJmp, emitJmp } from './jump.js';
-import { emitLdx, emitNospec, emitSt, emitStx, emitXadd } from './mem.js';
-import { emitDivMod, emitMul } from './muldiv.js';
+import { JA_SELF, JMP_COND, emitCmpImm, emitCmpReg, emitCondJmp, emitJmp, emitNops, fitsRel8 } from './jump.js';
+import { emitAtomic, emitLdx, emitNospec, emitSt, emitStx } from './mem.js';
+import { emitDivModInsn, emitMulInsn } from './muldiv.js';
 import { BPF_TAIL_CALL, emitEpilogue, emitPrologue, pushCalleeRegs, requireSymbol } from './prologue.js';
 import { emitShiftImm, emitShiftReg } from './shift.js';
 import { emitBpfTailCallDirect, emitBpfTailCallIndirect, type DirectPokeSites } from './tailcall.js';
@@ -85,14 +85,16 @@ interface InsnState {
   readonly ip: bigint;
   /** The first EXIT of this pass has been seen. */
   seenExit: boolean;
+  /** `jmp_padding` (6.1): shrunk jumps keep their previous size. */
+  readonly padding: boolean;
 }
 
 /**
  * `do_jit`: one pass; returns the function's length. `addrs` is read and updated in place in
  * exactly the kernel's order (x86-jit.md §5.3). With an image, every instruction must end where
- * the previous pass put it, and its bytes are copied.
+ * the previous pass put it, and its bytes are copied. `padding` is 6.1's `jmp_padding`.
  */
-export function doJit(f: JitFuncInput, addrs: Addrs, image: JitImage | null, oldproglen: number, ctx: JitContext, pass: PassEnv): number {
+export function doJit(f: JitFuncInput, addrs: Addrs, image: JitImage | null, oldproglen: number, ctx: JitContext, pass: PassEnv, padding = false): number {
   const e = new Emitter(BPF_MAX_INSN_SIZE + BPF_INSN_SAFETY);
   emitPrologue(e, pass.env.cpu, f.frame);
   pushCalleeRegs(e, f.frame.calleeRegsUsed);
@@ -100,11 +102,17 @@ export function doJit(f: JitFuncInput, addrs: Addrs, image: JitImage | null, old
   if (image) image.extable = [];
   const base = image ? image.address : 0n;
   let proglen = 0;
+  if (pass.env.jit.prologueChunk === 'own-chunk') {
+    // 6.1 copies the prologue on its own: instruction 0 starts at proglen = addrs[0].
+    if (image) image.bytes.set(e.bytes(), 0);
+    proglen = e.length;
+    e.reset();
+  }
   let seenExit = false;
   for (let k = 0; k < f.insns.length; k++) {
     const insn = f.insns[k];
     const slot = f.slots[k];
-    const st: InsnState = { f, pass, addrs, ctx, image, proglen, slot, ip: base + BigInt(addrs[slot]), seenExit };
+    const st: InsnState = { f, pass, addrs, ctx, image, proglen, slot, ip: base + BigInt(addrs[slot]), seenExit, padding };
     try {
       emitInsn(e, insn, st);
     } catch (err) {
@@ -178,10 +186,10 @@ function emitInsn(e: Emitter, insn: Insn, st: InsnState): void {
 
     case A | AluOp.DIV | Source.X: case A | AluOp.DIV | Source.K: case A | AluOp.MOD | Source.X: case A | AluOp.MOD | Source.K:
     case L | AluOp.DIV | Source.X: case L | AluOp.DIV | Source.K: case L | AluOp.MOD | Source.X: case L | AluOp.MOD | Source.K:
-      return emitDivMod(e, is64(insn), op === AluOp.MOD, dst, x ? { kind: 'reg', reg: src } : { kind: 'imm', imm });
+      return emitDivModInsn(e, st.pass.env.jit, is64(insn), op === AluOp.MOD, dst, x ? { kind: 'reg', reg: src } : { kind: 'imm', imm });
 
     case A | AluOp.MUL | Source.X: case A | AluOp.MUL | Source.K: case L | AluOp.MUL | Source.X: case L | AluOp.MUL | Source.K:
-      return emitMul(e, is64(insn), dst, x ? { kind: 'reg', reg: src } : { kind: 'imm', imm });
+      return emitMulInsn(e, st.pass.env.jit, is64(insn), dst, x ? { kind: 'reg', reg: src } : { kind: 'imm', imm });
 
     case A | AluOp.LSH | Source.K: case A | AluOp.RSH | Source.K: case A | AluOp.ARSH | Source.K:
     case L | AluOp.LSH | Source.K: case L | AluOp.RSH | Source.K: case L | AluOp.ARSH | Source.K:
@@ -215,8 +223,11 @@ function emitInsn(e: Emitter, insn: Insn, st: InsnState): void {
     case Class.LDX | BPF_PROBE_MEM | Size.W: case Class.LDX | BPF_PROBE_MEM | Size.DW:
       return emitProbeMemLdx(e, insn, st);
 
-    case Class.STX | BPF_XADD | Size.W: case Class.STX | BPF_XADD | Size.DW:
-      return emitXadd(e, sizeOf(insn.code), dst, src, insn.off);
+    case Class.STX | Mode.ATOMIC | Size.W: case Class.STX | Mode.ATOMIC | Size.DW:
+      if (!st.pass.env.jit.atomicOps.includes(imm)) {
+        throw new JitError('jit.unsupported-insn', `unknown atomic opcode 0x${(imm >>> 0).toString(16).padStart(2, '0')}`, {}, { field: 'imm' });
+      }
+      return emitAtomic(e, imm, sizeOf(insn.code), dst, src, insn.off);
 
     case J | JmpOp.CALL:
       return emitCallInsn(e, st.f.frame, st.pass.env.symbols.bpfCallBase, st.pass.callImm(st.slot, insn), st.ip);
@@ -243,21 +254,22 @@ function emitInsn(e: Emitter, insn: Insn, st: InsnState): void {
       return emitCondJump(e, insn, st);
 
     case J | JmpOp.JA:
-      return emitJa(e, insn, st);
+      return emitJa(e, insn.off, st);
+    case Class.JMP32 | JmpOp.JA: // gotol: the offset is in imm
+      if (!st.pass.env.jit.opcodes.includes(insn.code)) break;
+      return emitJa(e, imm, st);
 
     case J | JmpOp.EXIT:
       return emitExit(e, st);
 
-    default:
-      throw new JitError('jit.unknown-opcode', `unknown opcode 0x${insn.code.toString(16).padStart(2, '0')}`, {}, { field: 'code' });
   }
+  throw new JitError('jit.unknown-opcode', `unknown opcode 0x${insn.code.toString(16).padStart(2, '0')}`, {}, { field: 'code' });
 }
 
 const OPS = { A: Class.ALU64, L: Class.ALU, J: Class.JMP } as const;
 /** Mode values only the kernel uses (include/linux/filter.h, uapi bpf.h). */
 const BPF_NOSPEC = 0xc0; // BPF_ST | BPF_NOSPEC
 const BPF_PROBE_MEM = Mode.ABS; // BPF_LDX | BPF_PROBE_MEM | size
-const BPF_XADD = Mode.ATOMIC; // BPF_STX | BPF_XADD | size
 
 /** `addrs[i + off]` of a jump, with its target checked to lie in the function. */
 function jumpTarget(st: InsnState, off: number): number {
@@ -268,25 +280,55 @@ function jumpTarget(st: InsnState, off: number): number {
   return st.addrs[at];
 }
 
+/** `INSN_SZ_DIFF`: the instruction's size in the previous pass minus the bytes emitted so far. */
+const insnSizeDiff = (e: Emitter, st: InsnState): number => st.addrs[st.slot + 1] - st.addrs[st.slot] - e.length;
+
+/**
+ * With `jmp_padding`, a rel8 (or vanished) jump emitted shorter than in the previous pass is
+ * preceded by nops that restore that size (6.1, x86-jit.md §8); `allowed` are the only paddings
+ * the kernel accepts. A rel32 jump is never padded.
+ */
+function padJump(e: Emitter, st: InsnState, nops: number, allowed: readonly number[], what: string): void {
+  if (!st.padding) return;
+  if (nops !== 0 && !allowed.includes(nops)) {
+    throw new JitError('jit.jmp-padding', `unexpected ${what} padding: ${nops} bytes`);
+  }
+  emitNops(e, nops);
+}
+
 /** The conditional-jump cases: compare, then `emit_cond_jmp` with `addrs[i + off] - addrs[i]`. */
 function emitCondJump(e: Emitter, insn: Insn, st: InsnState): void {
   const op = opOf(insn.code);
   const wide = classOf(insn.code) === Class.JMP;
   if (srcOf(insn.code) === Source.X) emitCmpReg(e, wide, op, insn.dst, insn.src);
   else emitCmpImm(e, wide, op, insn.dst, insn.imm);
-  emitCondJmp(e, JMP_COND[op], jumpTarget(st, insn.off) - st.addrs[st.slot + 1]);
+  const jmpOffset = jumpTarget(st, insn.off) - st.addrs[st.slot + 1];
+  const rel8Max = st.pass.env.jit.jmpRel8Max;
+  if (fitsRel8(jmpOffset, rel8Max)) padJump(e, st, insnSizeDiff(e, st) - 2, [4], 'jmp_cond');
+  emitCondJmp(e, JMP_COND[op], jmpOffset, rel8Max);
 }
 
-/** `BPF_JA`: `ja -1` is `eb fe`; a 0 displacement emits nothing. */
-function emitJa(e: Emitter, insn: Insn, st: InsnState): void {
-  const jmpOffset = insn.off === -1 ? JA_SELF : jumpTarget(st, insn.off) - st.addrs[st.slot + 1];
-  if (jmpOffset !== 0) emitJmp(e, jmpOffset);
+/** `BPF_JA` (and gotol): offset -1 is `eb fe`; a 0 displacement emits nothing (or its old size in nops). */
+function emitJa(e: Emitter, off: number, st: InsnState): void {
+  const jmpOffset = off === -1 ? JA_SELF : jumpTarget(st, off) - st.addrs[st.slot + 1];
+  if (jmpOffset === 0) {
+    padJump(e, st, insnSizeDiff(e, st), [2, 5], 'nop jump');
+    return;
+  }
+  emitPaddedJmp(e, st, jmpOffset);
+}
+
+/** The kernel's `emit_jmp:` label, shared by JA and the later EXITs. */
+function emitPaddedJmp(e: Emitter, st: InsnState, jmpOffset: number): void {
+  const rel8Max = st.pass.env.jit.jmpRel8Max;
+  if (fitsRel8(jmpOffset, rel8Max)) padJump(e, st, insnSizeDiff(e, st) - 2, [3], 'jump');
+  emitJmp(e, jmpOffset, rel8Max);
 }
 
 /** `BPF_EXIT`: the first one in the pass emits the epilogue, every later one jumps to it. */
 function emitExit(e: Emitter, st: InsnState): void {
   if (st.seenExit) {
-    emitJmp(e, st.ctx.cleanupAddr - st.addrs[st.slot + 1]);
+    emitPaddedJmp(e, st, st.ctx.cleanupAddr - st.addrs[st.slot + 1]);
     return;
   }
   st.seenExit = true;
@@ -313,6 +355,9 @@ function emitTailCall(e: Emitter, insn: Insn, st: InsnState): void {
  * fixup = chunk length | pt_regs offset of dst << 8, handler = ex_handler_bpf - &entry.handler.
  */
 function emitProbeMemLdx(e: Emitter, insn: Insn, st: InsnState): void {
+  if (st.pass.env.jit.probeMem !== 'plain') {
+    throw new JitError('jit.unsupported-insn', 'PROBE_MEM load: the address guard 6.1 emits before it is not modeled', {}, { field: 'code' });
+  }
   emitLdx(e, sizeOf(insn.code), insn.dst, insn.src, insn.off);
   const image = st.image;
   if (!image) return;

@@ -56,15 +56,17 @@ interface Compiled {
 type PokeSites = (DirectPokeSites & { func: number; slot: number })[];
 
 /**
- * Compiles a verified program the way 5.10 loads it: a single function through
+ * Compiles a verified program the way 5.10 and 6.1 load it: a single function through
  * `bpf_int_jit_compile`, several through `jit_subprogs`. The direct tail-call sites are fixed up
  * for the slot contents `options.slotTarget` reports.
  */
 export function jitProgram(prog: VerifiedProgram, profile: Profile, options: JitOptions): JitResult {
   if (profile.tailCall.counter !== 'by-value') {
-    throw new JitError('jit.profile-unsupported', `profile ${profile.name} passes the tail-call counter through a pointer; this JIT models the by-value counter of 5.10`);
+    throw new JitError('jit.profile-unsupported', `profile ${profile.name} passes the tail-call counter through a pointer; this JIT models the by-value counter of 5.10 and 6.1`);
   }
-  const env: JitEnv = { jit: profile.jit, cpu: { ...profile.jit.cpu, ...options.cpu }, symbols: options.symbols };
+  const cpu = { ...profile.jit.cpu, ...options.cpu };
+  // 6.1 takes x86_nops[5] whatever the CPU (x86-jit.md §8).
+  const env: JitEnv = { jit: profile.jit, cpu: profile.jit.fixedNop5 ? { ...cpu, nop5: profile.jit.fixedNop5 } : cpu, symbols: options.symbols };
   const funcs = splitFuncs(prog, profile);
   const alloc = options.images ?? moduleAreaAllocator();
   const slotTarget = options.slotTarget ?? (() => null);
@@ -141,8 +143,9 @@ function bpfIntJitCompile(f: JitFuncInput, env: JitEnv, pass: PassEnv, alloc: Im
   const passLengths: number[] = [];
   let image: JitImage | null = null;
   let oldproglen = 0;
+  const padFrom = env.jit.jmpPaddingPass;
   for (let p = 0; p < env.jit.maxPasses || image; p++) {
-    const proglen = doJit(f, addrs, image, oldproglen, ctx, pass);
+    const proglen = doJit(f, addrs, image, oldproglen, ctx, pass, padFrom !== null && p >= padFrom);
     passLengths.push(proglen);
     if (image) {
       if (proglen !== oldproglen) {
@@ -159,9 +162,9 @@ function bpfIntJitCompile(f: JitFuncInput, env: JitEnv, pass: PassEnv, alloc: Im
   );
 }
 
-/** The extra pass: one writing pass into the kept image with the kept `addrs[]`. */
+/** The extra pass: one writing pass into the kept image with the kept `addrs[]` (padded in 6.1). */
 function extraPass(f: JitFuncInput, kept: KeptState, pass: PassEnv): void {
-  const proglen = doJit(f, kept.addrs, kept.image, kept.proglen, kept.ctx, pass);
+  const proglen = doJit(f, kept.addrs, kept.image, kept.proglen, kept.ctx, pass, pass.env.jit.jmpPaddingPass !== null);
   if (proglen !== kept.proglen) {
     throw new JitBug('jit.bug.proglen', `bpf_jit: proglen=${proglen} != oldproglen=${kept.proglen}`, {}, f.index);
   }

@@ -25,6 +25,8 @@ export type JitErrorCode =
   | 'jit.bad-poke'
   /** A PROBE_MEM extable entry that cannot be written (x86-jit.md §4.2). */
   | 'jit.extable'
+  /** A padded jump whose old size it cannot reach (6.1's "unexpected jmp_cond padding: %d bytes"). */
+  | 'jit.jmp-padding'
   /** No two equal consecutive lengths within the size passes. */
   | 'jit.not-converged'
   /** The extra pass of a multi-function program failed ("JIT doesn't support bpf-to-bpf calls"). */

@@ -1,4 +1,5 @@
-// The Linux 5.10 x86-64 BPF JIT, byte for byte (x86-jit.md, tailcalls.md).
+// The Linux 5.10 and 6.1 x86-64 BPF JITs, byte for byte (x86-jit.md, tailcalls.md); the
+// profile's `jit` section says which release's rules apply.
 export { jitProgram, moduleAreaAllocator } from './driver.js';
 export { JitBug, JitError, type JitBugCode, type JitErrorCode } from './errors.js';
 export { bpfInsnAt, insnRange } from './lookup.js';

@@ -57,12 +57,18 @@ export function emitCmpImm(e: Emitter, is64: boolean, op: number, dst: JitReg, i
 }
 
 /**
- * `emit_cond_jmp`: jcc rel8 when the displacement fits a byte (0 included), else jcc rel32.
+ * The rel8 test of BPF jumps (the profile's `jmpRel8Max`): `is_imm8` in 5.10 (127);
+ * `is_imm8_jmp_offset` from 6.1.113 stops at 123 (x86-jit.md §8). Backwards, -128 for both.
+ */
+export const fitsRel8 = (jmpOffset: number, rel8Max: number): boolean => jmpOffset >= -128 && jmpOffset <= rel8Max;
+
+/**
+ * `emit_cond_jmp`: jcc rel8 when the displacement fits (0 included), else jcc rel32.
  *   jcc rel8               ; 7x cb
  *   jcc rel32              ; 0f 8x cd
  */
-export function emitCondJmp(e: Emitter, jcc: number, jmpOffset: number): void {
-  if (isImm8(jmpOffset)) e.u8(jcc, jmpOffset);
+export function emitCondJmp(e: Emitter, jcc: number, jmpOffset: number, rel8Max = 127): void {
+  if (fitsRel8(jmpOffset, rel8Max)) e.u8(jcc, jmpOffset);
   else if (isSimm32(BigInt(jmpOffset))) e.u8(0x0f, jcc + 0x10).u32(jmpOffset);
   else throw new JitError('jit.jump-range', `conditional jump displacement ${jmpOffset} does not fit in 32 bits (cond_jmp gen bug)`);
 }
@@ -72,10 +78,29 @@ export function emitCondJmp(e: Emitter, jcc: number, jmpOffset: number): void {
  *   jmp rel8               ; eb cb
  *   jmp rel32              ; e9 cd
  */
-export function emitJmp(e: Emitter, jmpOffset: number): void {
-  if (isImm8(jmpOffset)) e.u8(0xeb, jmpOffset);
+export function emitJmp(e: Emitter, jmpOffset: number, rel8Max = 127): void {
+  if (fitsRel8(jmpOffset, rel8Max)) e.u8(0xeb, jmpOffset);
   else if (isSimm32(BigInt(jmpOffset))) e.u8(0xe9).u32(jmpOffset);
   else throw new JitError('jit.jump-range', `jump displacement ${jmpOffset} does not fit in 32 bits (jmp gen bug)`);
+}
+
+/** `x86_nops[1..5]`, the nops `emit_nops` pads with (6.1). */
+const X86_NOPS: readonly (readonly number[])[] = [
+  [],
+  [0x90],
+  [0x66, 0x90],
+  [0x0f, 0x1f, 0x00],
+  [0x0f, 0x1f, 0x40, 0x00],
+  [0x0f, 0x1f, 0x44, 0x00, 0x00],
+];
+
+/** `emit_nops`: `len` bytes of nops, at most 5 per nop (the longest padding a jump needs). */
+export function emitNops(e: Emitter, len: number): void {
+  for (let left = len; left > 0; ) {
+    const n = Math.min(left, X86_NOPS.length - 1);
+    e.raw(X86_NOPS[n]);
+    left -= n;
+  }
 }
 
 /** BPF_JA's displacement rule: `ja -1` is a jump to itself (`eb fe`) without reading addrs[]. */

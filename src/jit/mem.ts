@@ -2,10 +2,13 @@
 // memory operand is [base + disp8/disp32]; no SIB byte is ever needed since neither rsp nor r12
 // is a base.
 
-import { Size } from '../isa/opcode.js';
+import { AtomicOp, Size } from '../isa/opcode.js';
 import type { JitCpu } from '../profile/index.js';
+import { emitMovReg } from './alu.js';
+import { JitError } from './errors.js';
 import {
-  BPF_REG_0, Emitter, REX, REX_W, add1mod, add2mod, emitInsnSuffix, isEreg, isEreg8l, type JitReg,
+  AUX_REG, BPF_REG_0, BPF_REG_AX, Emitter, MOD_REG, REX, REX_W, X86_JNE, add1mod, add2mod, add2reg, emitInsnSuffix,
+  isEreg, isEreg8l, maybeEmitMod, type JitReg,
 } from './x86.js';
 
 /**
@@ -93,17 +96,70 @@ export function emitSt(e: Emitter, size: number, dst: JitReg, off: number, imm32
   e.imm(imm32, ST_IMM_BYTES[size]);
 }
 
+/** `op r/m, reg` opcodes of the atomic read-modify-write ops without fetch (as ALU's). */
+const ATOMIC_ALU_OPCODE: Readonly<Record<number, number>> = {
+  [AtomicOp.ADD]: 0x01,
+  [AtomicOp.OR]: 0x09,
+  [AtomicOp.AND]: 0x21,
+  [AtomicOp.XOR]: 0x31,
+};
+
 /**
- * do_jit's `BPF_STX | BPF_XADD` cases (the only atomic of 5.10).
- *   lock add [dst+off], src32    ; W:  f0 [REX] 01 /r
- *   lock add [dst+off], src      ; DW: f0 48/49/4c/4d 01 /r
+ * `emit_atomic`: one locked instruction on `[dst + off]` with `src` in ModRM.reg. 5.10's XADD
+ * is the ADD row (same bytes).
+ *   lock add/or/and/xor [dst+off], src   ; f0 [REX] 01/09/21/31 /r
+ *   lock xadd [dst+off], src             ; f0 [REX] 0f c1 /r (ADD | FETCH)
+ *   lock xchg [dst+off], src             ; f0 [REX] 87 /r (the lock is redundant, emitted anyway)
+ *   lock cmpxchg [dst+off], src          ; f0 [REX] 0f b1 /r (compares with and loads rax)
+ * REX.W for DW; for W a REX only when dst or src is an ereg.
  */
-export function emitXadd(e: Emitter, size: number, dst: JitReg, src: JitReg, off: number): void {
+export function emitAtomicInsn(e: Emitter, op: number, size: number, dst: JitReg, src: JitReg, off: number): void {
   e.u8(0xf0);
-  if (size === Size.DW) e.u8(add2mod(REX_W, dst, src));
-  else if (isEreg(dst) || isEreg(src)) e.u8(add2mod(REX, dst, src));
-  e.u8(0x01);
+  maybeEmitMod(e, dst, src, size === Size.DW);
+  if (op in ATOMIC_ALU_OPCODE) e.u8(ATOMIC_ALU_OPCODE[op]);
+  else if (op === (AtomicOp.ADD | AtomicOp.FETCH)) e.u8(0x0f, 0xc1);
+  else if (op === AtomicOp.XCHG) e.u8(0x87);
+  else if (op === AtomicOp.CMPXCHG) e.u8(0x0f, 0xb1);
+  else throw new JitError('jit.unsupported-insn', `unknown atomic opcode 0x${op.toString(16).padStart(2, '0')}`, {}, { field: 'imm' });
   emitInsnSuffix(e, dst, src, off);
+}
+
+/** True for the fetching forms x86 has no single instruction for. */
+const needsCmpxchgLoop = (op: number): boolean =>
+  op === (AtomicOp.AND | AtomicOp.FETCH) || op === (AtomicOp.OR | AtomicOp.FETCH) || op === (AtomicOp.XOR | AtomicOp.FETCH);
+
+/**
+ * do_jit's `BPF_STX | BPF_ATOMIC` case (`BPF_STX | BPF_XADD` in 5.10, whose only op is ADD).
+ * Fetch AND/OR/XOR become a cmpxchg loop that needs rax: r0 is parked in r10 (AX), and a src or
+ * dst that is r0 is read from there.
+ *   mov r10, rax                   ; 49 89 c2
+ * retry:
+ *   mov eax/rax, [dst'+off]        ; emit_ldx: the old value
+ *   mov r11, rax                   ; emit_mov_reg(is64)
+ *   and/or/xor r11, src'           ; [REX] 21/09/31 /r
+ *   lock cmpxchg [dst'+off], r11   ; emitAtomicInsn
+ *   jne retry                      ; 75 cb (lost the race)
+ *   mov src', rax                  ; emit_mov_reg(is64): the old value
+ *   mov rax, r10                   ; 4c 89 d0
+ */
+export function emitAtomic(e: Emitter, op: number, size: number, dst: JitReg, src: JitReg, off: number): void {
+  if (!needsCmpxchgLoop(op)) {
+    emitAtomicInsn(e, op, size, dst, src, off);
+    return;
+  }
+  const is64 = size === Size.DW;
+  const realSrc = src === BPF_REG_0 ? BPF_REG_AX : src;
+  const realDst = dst === BPF_REG_0 ? BPF_REG_AX : dst;
+  emitMovReg(e, true, BPF_REG_AX, BPF_REG_0);
+  const retry = e.length;
+  emitLdx(e, size, BPF_REG_0, realDst, off);
+  emitMovReg(e, is64, AUX_REG, BPF_REG_0);
+  maybeEmitMod(e, AUX_REG, realSrc, is64);
+  e.u8(ATOMIC_ALU_OPCODE[op & ~AtomicOp.FETCH], add2reg(MOD_REG, AUX_REG, realSrc));
+  emitAtomicInsn(e, AtomicOp.CMPXCHG, size, realDst, AUX_REG, off);
+  e.u8(X86_JNE, retry - (e.length + 2));
+  emitMovReg(e, is64, realSrc, BPF_REG_0);
+  emitMovReg(e, true, BPF_REG_0, BPF_REG_AX);
 }
 
 /**

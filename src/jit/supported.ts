@@ -1,4 +1,5 @@
-// What the profile's JIT refuses before any byte is emitted: opcodes do_jit has no case for
+// What the profile's JIT refuses before any byte is emitted (gotol being a 6.1.y backport that
+// the profile lists in `jit.backports`): opcodes do_jit has no case for
 // (x86-jit.md Appendix B, §7.7) and forms that share an opcode with an accepted one but arrived
 // later (BPF_ATOMIC ops in an XADD, movsx in a MOV, sdiv in a DIV, kfunc calls). The error names
 // the instruction, its slot and the release that added it (from the ISA's form table).
@@ -40,7 +41,8 @@ export function checkSupported(i: Insn, slot: number, profile: Profile, func: nu
     throw new JitError('jit.unsupported-insn', `insn ${slot}: ${d.reason}`, where, { func, field: d.field });
   }
   const form = d.form;
-  if (form.since !== null && releaseAtLeast(profile.release, form.since) && accepted) return;
+  const inRelease = form.since !== null && releaseAtLeast(profile.release, form.since);
+  if (accepted && (inRelease || profile.jit.backports.includes(form.mnemonic))) return;
   throw refusal(form, i, slot, profile, func);
 }
 

@@ -19,6 +19,7 @@ const cntJcc = (jit: JitProfile): number => (jit.tailCallCntJcc === 'ja' ? X86_J
  *   jmp __x86_indirect_thunk_rcx     ; e9 cd (X86_FEATURE_RETPOLINE)
  *   lfence; jmp rcx                  ; 0f ae e8 ff e1 (RETPOLINE_LFENCE)
  *   jmp rcx                          ; ff e1
+ *   jmp rcx; int3                    ; ff e1 cc (jit.plainJumpInt3: 6.1 with CONFIG_RETPOLINE or CONFIG_SLS)
  *   call +7; pause; lfence; jmp -7; mov [rsp], rcx; ret   ; RETPOLINE_RCX_BPF_JIT (5.10.0-5.10.132)
  */
 export function emitIndirectJumpRcx(e: Emitter, env: JitEnv, ip: bigint): void {
@@ -31,6 +32,7 @@ export function emitIndirectJumpRcx(e: Emitter, env: JitEnv, ip: bigint): void {
       return;
     case 'plain':
       e.u8(0xff, 0xe1);
+      if (env.jit.plainJumpInt3) e.u8(0xcc);
       return;
     case 'inline-retpoline':
       e.u8(0xe8).u32(7);

@@ -26,8 +26,8 @@ export interface JitCpu {
   /**
    * Final jump of an indirect tail call (tailcalls.md §4.2): `thunk` = `e9` to
    * `__x86_indirect_thunk_rcx` (X86_FEATURE_RETPOLINE), `lfence` = `lfence; jmp rcx`
-   * (RETPOLINE_LFENCE), `plain` = `jmp rcx`, `inline-retpoline` = the 17-byte sequence of
-   * 5.10.0-5.10.132 kernels built with CONFIG_RETPOLINE.
+   * (RETPOLINE_LFENCE), `plain` = `jmp rcx` (`jit.plainJumpInt3` may add an int3),
+   * `inline-retpoline` = the 17-byte sequence of 5.10.0-5.10.132 kernels built with CONFIG_RETPOLINE.
    */
   readonly indirectJump: 'thunk' | 'lfence' | 'plain' | 'inline-retpoline';
   /** The return after `leave` (x86-jit.md §6.4): `e9` to the return thunk, `c3`, or `c3 cc` (CONFIG_SLS). */
@@ -38,6 +38,45 @@ export interface JitCpu {
 
 /** Release-dependent facts of the x86-64 JIT (x86-jit.md, tailcalls.md). */
 export interface JitProfile {
+  /**
+   * MUL: `mul` = 5.10's one-operand `mul r11` with rax/rdx saved around it (x86-jit.md §3.7);
+   * `imul` = `imul dst, src` / `imul dst, dst, imm` (6.1, §8).
+   */
+  readonly mul: 'mul' | 'imul';
+  /**
+   * DIV/MOD: `save-all` = 5.10's pushes of rax and rdx and a divide by r11 (§3.8);
+   * `save-clobbered` = 6.1's: push only what dst does not hold, divide by src directly unless
+   * it is r0 or r3 (§8).
+   */
+  readonly divMod: 'save-all' | 'save-clobbered';
+  /** Largest displacement a jcc/jmp/EXIT jump encodes as rel8: 127, or 123 from 6.1.113 (`is_imm8_jmp_offset`). */
+  readonly jmpRel8Max: number;
+  /**
+   * PADDING_PASSES: from this size pass (0-based) on, and in the extra pass, a jump that shrank
+   * is padded with nops to its previous size (6.1). Null: never (5.10).
+   */
+  readonly jmpPaddingPass: number | null;
+  /**
+   * `with-insn0`: the prologue's bytes are flushed with instruction 0's (5.10);
+   * `own-chunk`: copied first on their own, so instruction 0 starts at `proglen` = prologue (6.1).
+   */
+  readonly prologueChunk: 'with-insn0' | 'own-chunk';
+  /** `imm` values of `BPF_STX | BPF_ATOMIC` the JIT has code for (5.10: BPF_ADD, the old XADD). */
+  readonly atomicOps: readonly number[];
+  /** A nop5 that does not depend on the CPU (6.1: `x86_nops[5]`); null: `cpu.nop5` decides (5.10). */
+  readonly fixedNop5: readonly number[] | null;
+  /**
+   * `BPF_LDX | BPF_PROBE_MEM`: `plain` = the load with an extable entry (5.10, x86-jit.md §4.2);
+   * `guarded` = 6.1's address check before it (§8), which src/jit does not model and refuses.
+   */
+  readonly probeMem: 'plain' | 'guarded';
+  /**
+   * The plain indirect jump (`cpu.indirectJump: 'plain'`) is followed by `int3`: 6.1 built with
+   * CONFIG_RETPOLINE or CONFIG_SLS (the Debian build has both). 5.10: never.
+   */
+  readonly plainJumpInt3: boolean;
+  /** Mnemonics of forms backported to this release before the ISA table's first release (6.1.y: `ja32`). */
+  readonly backports: readonly string[];
   /** MAX_TAIL_CALL_CNT as the JIT's `cmp eax, imm8` holds it (32 in 5.10, 33 from 5.17). */
   readonly maxTailCallCnt: number;
   /** The jcc after that compare: 5.10 `ja` (counter > 32 fails), later `jae`. */
@@ -71,6 +110,50 @@ export interface JitProfile {
   readonly cpu: JitCpu;
 }
 
+/** `struct sk_buff` (and what it points to) as a converted `__sk_buff` access reads it. */
+export interface SkbLayout {
+  readonly dev: number;
+  readonly cb: number;
+  /** qdisc_skb_cb in cb[]: pkt_len, tc_classid, data[]; bpf_skb_data_end.data_end. */
+  readonly cbPktLen: number;
+  readonly cbTcClassid: number;
+  readonly cbData: number;
+  readonly cbDataEnd: number;
+  readonly len: number;
+  readonly queueMapping: number;
+  readonly pktType: number;
+  readonly vlanPresent: number;
+  readonly tcIndex: number;
+  readonly priority: number;
+  readonly ingressIfindex: number;
+  readonly hash: number;
+  readonly vlanProto: number;
+  readonly vlanTci: number;
+  readonly napiId: number;
+  readonly mark: number;
+  readonly protocol: number;
+  readonly end: number;
+  readonly head: number;
+  readonly data: number;
+  /** `struct net_device`, ifindex. */
+  readonly devIfindex: number;
+  /** `struct skb_shared_info`, gso_size and gso_segs. */
+  readonly shinfoGsoSize: number;
+  readonly shinfoGsoSegs: number;
+  /** MIN_NAPI_ID = NR_CPUS + 1. */
+  readonly minNapiId: number;
+}
+
+/** `struct xdp_buff` and `struct xdp_rxq_info` as a converted `xdp_md` access reads them. */
+export interface XdpLayout {
+  readonly data: number;
+  readonly dataEnd: number;
+  readonly dataMeta: number;
+  readonly rxq: number;
+  readonly rxqDev: number;
+  readonly rxqQueueIndex: number;
+}
+
 /** Limits and rules of the verifier (src/verifier) that differ between kernels. */
 export interface VerifierRules {
   /** BPF_MAX_SUBPROGS, the main function included. */
@@ -84,12 +167,24 @@ export interface VerifierRules {
    * later kernels use 16 for JIT-ed programs.
    */
   readonly frameRounding: number;
+  /**
+   * What a stack access makes of the function's recorded `stack_depth`: the deepest byte
+   * (1, 5.10: "stack depth 1+4") or that rounded up to 8 (6.1.192 and the 6.18 host report
+   * "8+8" for the same program, tailcall_bpf2bpf6). The JIT's frame is round_up(depth, 8) either way.
+   */
+  readonly stackDepthGranularity: number;
   /** A tail-calling subprogram needs its callers' frames below this many bytes. */
   readonly tailCallCallerStackLimit: number;
   /** What the verifier says when tail calls and bpf2bpf calls meet outside the x86-64 JIT. */
   readonly mixingMessage: string;
   /** Poke descriptors per program. */
   readonly maxPokes: number;
+  /** `xadd`: 5.10's BPF_XADD, imm 0 only; `bpf-atomic`: 5.12's check_atomic() (fetch, xchg, cmpxchg). */
+  readonly atomics: 'xadd' | 'bpf-atomic';
+  /** How messages name a scalar register's type: `inv` (5.10), `scalar` (6.1). */
+  readonly scalarName: 'inv' | 'scalar';
+  /** Structure offsets of the modeled build that convert_ctx_accesses() writes into loads. */
+  readonly ctx: { readonly skb: SkbLayout; readonly xdp: XdpLayout };
 }
 
 export interface Profile {
@@ -103,7 +198,7 @@ export interface Profile {
   readonly verifier: VerifierRules;
 }
 
-export type ProfileName = 'linux-5.10' | 'linux-6.18';
+export type ProfileName = 'linux-5.10' | 'linux-6.1' | 'linux-6.18';
 
 /** x86-jit.md Appendix B: every opcode 5.10's do_jit has a case for. */
 const OPCODES_5_10: readonly number[] = Object.freeze([
@@ -130,7 +225,43 @@ const OPCODES_5_10: readonly number[] = Object.freeze([
   0x05, 0x85, 0xf5, 0x95, // JA CALL TAIL_CALL EXIT
 ]);
 
+/**
+ * 6.1's do_jit: 5.10's cases plus BPF_STX | BPF_ATOMIC (same opcodes c3/db as XADD, more `imm`
+ * values, see `atomicOps`) and JMP32 | JA (`gotol`, backported to 6.1.y, x86-jit.md §8).
+ */
+const OPCODES_6_1: readonly number[] = Object.freeze([...OPCODES_5_10, 0x06]);
+
 const P6_NOP5: readonly number[] = Object.freeze([0x0f, 0x1f, 0x44, 0x00, 0x00]);
+
+/** BPF_ADD, the only atomic of 5.10 (its XADD). */
+const ATOMICS_5_10: readonly number[] = Object.freeze([0x00]);
+/** 5.12's set: add/or/and/xor, their fetching forms, xchg, cmpxchg. */
+const ATOMICS_5_12: readonly number[] = Object.freeze([0x00, 0x40, 0x50, 0xa0, 0x01, 0x41, 0x51, 0xa1, 0xe1, 0xf1]);
+
+/**
+ * The Debian 5.10.223 cloud build (linux-image-5.10.0-32-cloud-amd64), read from its xlated dumps
+ * of test/verifier/fixtures/ctx_fields.bpf.o (expected-5.10.223/ctx_fields.json).
+ */
+const CTX_5_10: VerifierRules['ctx'] = Object.freeze({
+  skb: Object.freeze({
+    dev: 16, cb: 40, cbPktLen: 40, cbTcClassid: 46, cbData: 48, cbDataEnd: 80, len: 112, queueMapping: 124, pktType: 128,
+    vlanPresent: 130, tcIndex: 132, priority: 140, ingressIfindex: 144, hash: 148, vlanProto: 152, vlanTci: 154, napiId: 156,
+    mark: 164, protocol: 176, end: 188, head: 192, data: 200, devIfindex: 256, shinfoGsoSize: 4, shinfoGsoSegs: 6, minNapiId: 8193,
+  }),
+  xdp: Object.freeze({ data: 0, dataEnd: 8, dataMeta: 16, rxq: 32, rxqDev: 0, rxqQueueIndex: 8 }),
+});
+
+/**
+ * The Debian 6.1.192 cloud build (linux-image-6.1.0-56-cloud-amd64), from the same program's
+ * dumps (test/verifier/fixtures/expected-6.1.192/ctx_fields.json): tc_index, mark, protocol,
+ * end, head, data and net_device.ifindex moved.
+ */
+const CTX_6_1: VerifierRules['ctx'] = Object.freeze({
+  skb: Object.freeze({
+    ...CTX_5_10.skb, tcIndex: 134, mark: 168, protocol: 180, end: 192, head: 200, data: 208, devIfindex: 216,
+  }),
+  xdp: CTX_5_10.xdp,
+});
 
 const linux510: Profile = Object.freeze({
   name: 'linux-5.10',
@@ -138,6 +269,16 @@ const linux510: Profile = Object.freeze({
   releaseString: '5.10.223 (modeled)',
   tailCall: Object.freeze({ limit: 33, counter: 'by-value', emptySlotCounts: true }),
   jit: Object.freeze({
+    mul: 'mul',
+    divMod: 'save-all',
+    jmpRel8Max: 127,
+    jmpPaddingPass: null,
+    prologueChunk: 'with-insn0',
+    atomicOps: ATOMICS_5_10,
+    fixedNop5: null,
+    probeMem: 'plain',
+    plainJumpInt3: false,
+    backports: Object.freeze([]),
     maxTailCallCnt: 32,
     tailCallCntJcc: 'ja',
     tailCallOffset: 11,
@@ -149,8 +290,53 @@ const linux510: Profile = Object.freeze({
     cpu: Object.freeze({ nop5: P6_NOP5, indirectJump: 'thunk', ret: 'thunk', sse2: true }),
   }),
   verifier: Object.freeze({
-    maxSubprogs: 256, maxCallFrames: 8, maxStack: 512, frameRounding: 32, tailCallCallerStackLimit: 256,
+    maxSubprogs: 256, maxCallFrames: 8, maxStack: 512, frameRounding: 32, stackDepthGranularity: 1, tailCallCallerStackLimit: 256,
     mixingMessage: 'tail_calls are not allowed in non-JITed programs with bpf-to-bpf calls', maxPokes: 1024,
+    atomics: 'xadd',
+    scalarName: 'inv',
+    ctx: CTX_5_10,
+  }),
+});
+
+const linux61: Profile = Object.freeze({
+  name: 'linux-6.1',
+  release: [6, 1] as const,
+  releaseString: '6.1.192 (modeled)',
+  // By value, empty slots count, as 5.10; only the JIT's compare changed (tailcalls.md §9.1).
+  tailCall: Object.freeze({ limit: 33, counter: 'by-value', emptySlotCounts: true }),
+  jit: Object.freeze({
+    mul: 'imul',
+    divMod: 'save-clobbered',
+    jmpRel8Max: 123,
+    jmpPaddingPass: 15, // PADDING_PASSES = MAX_PASSES - 5
+    prologueChunk: 'own-chunk',
+    atomicOps: ATOMICS_5_12,
+    fixedNop5: P6_NOP5,
+    probeMem: 'guarded',
+    plainJumpInt3: true, // RETPOLINE=y, SLS=y in meta.json
+    // gotol (JMP32 | JA) is accepted by the 6.1.192 verifier and JIT (x86-jit.md §8).
+    backports: Object.freeze(['ja32']),
+    maxTailCallCnt: 33,
+    tailCallCntJcc: 'jae',
+    tailCallOffset: 11, // no IBT in the Debian build (X86_KERNEL_IBT=n)
+    // Same struct layout as 5.10 (the 6.1.192 images read 0x24, 0x110, 0x30).
+    offsets: Object.freeze({ mapMaxEntries: 0x24, arrayPtrs: 0x110, progBpfFunc: 0x30 }),
+    // The sequences have 5.10's lengths (cmp/jae replace cmp/ja byte for byte).
+    tailCallBailout: Object.freeze({ indirectBounds: 42, indirectCount: 31, indirectEmpty: 9, directCount: 20 }),
+    maxPasses: 20,
+    opcodes: OPCODES_6_1,
+    // EPYC-Milan under 6.1.192 (programs/expected/6.1.192/meta.json): retpolines, SRSO safe-RET
+    // return thunk (RETHUNK; CONFIG_SLS only matters for a plain ret).
+    cpu: Object.freeze({ nop5: P6_NOP5, indirectJump: 'thunk', ret: 'thunk', sse2: true }),
+  }),
+  // 5.10's limits and messages (the 6.1.192 rejections of programs/ and programs/selftests/ are
+  // word for word 5.10's); depths are recorded in 8-byte steps.
+  verifier: Object.freeze({
+    maxSubprogs: 256, maxCallFrames: 8, maxStack: 512, frameRounding: 32, stackDepthGranularity: 8, tailCallCallerStackLimit: 256,
+    mixingMessage: 'tail_calls are not allowed in non-JITed programs with bpf-to-bpf calls', maxPokes: 1024,
+    atomics: 'bpf-atomic',
+    scalarName: 'scalar',
+    ctx: CTX_6_1,
   }),
 });
 
@@ -159,8 +345,9 @@ const linux618: Profile = Object.freeze({
   release: [6, 18] as const,
   releaseString: '6.18 (modeled)',
   tailCall: Object.freeze({ limit: 33, counter: 'shared', emptySlotCounts: false }),
-  // Values seen on a 6.18 host (tailcalls.md §9.2). The 5.10 JIT refuses this profile: its
-  // counter through a pointer (tcc_ptr) is a different code generator.
+  // Offsets, entry and limit as seen on a 6.18 host (tailcalls.md §9.2). src/jit refuses this
+  // profile (its counter through a pointer, tcc_ptr, is a different code generator), so the
+  // bail-out constants and the opcode list are placeholders.
   jit: Object.freeze({
     maxTailCallCnt: 33,
     tailCallCntJcc: 'jae',
@@ -169,18 +356,32 @@ const linux618: Profile = Object.freeze({
     tailCallBailout: Object.freeze({ indirectBounds: 0, indirectCount: 0, indirectEmpty: 0, directCount: 0 }),
     maxPasses: 20,
     opcodes: OPCODES_5_10,
+    mul: 'imul',
+    divMod: 'save-clobbered',
+    jmpRel8Max: 123,
+    jmpPaddingPass: 15,
+    prologueChunk: 'own-chunk',
+    atomicOps: ATOMICS_5_12,
+    fixedNop5: P6_NOP5,
+    probeMem: 'guarded',
+    plainJumpInt3: true,
+    backports: Object.freeze([]),
     cpu: Object.freeze({ nop5: P6_NOP5, indirectJump: 'thunk', ret: 'thunk', sse2: true }),
   }),
   // Same limits; JIT-ed frames round to 16 (selftests.md §0.5) and the mixing message changed
   // (tailcalls.md §7.1). The verifier models 5.10's rewrites only.
   verifier: Object.freeze({
-    maxSubprogs: 256, maxCallFrames: 8, maxStack: 512, frameRounding: 16, tailCallCallerStackLimit: 256,
+    maxSubprogs: 256, maxCallFrames: 8, maxStack: 512, frameRounding: 16, stackDepthGranularity: 8, tailCallCallerStackLimit: 256,
     mixingMessage: 'mixing of tail_calls and bpf-to-bpf calls is not supported', maxPokes: 1024,
+    atomics: 'bpf-atomic',
+    scalarName: 'scalar',
+    ctx: CTX_5_10, // placeholder: the verifier models 5.10's build
   }),
 });
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
   'linux-5.10': linux510,
+  'linux-6.1': linux61,
   'linux-6.18': linux618,
 });
 

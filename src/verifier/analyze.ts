@@ -220,9 +220,12 @@ class Analyzer {
     if (off >= 0 || off < -this.env.options.profile.verifier.maxStack) {
       this.env.fail('verifier.invalid-access', `invalid stack off=${off} size=${size}`, slot);
     }
-    // update_stack_depth(): the deepest byte offset, for the function owning that frame.
+    // update_stack_depth(): the deepest byte offset (in the profile's steps), for the function
+    // owning that frame.
     const sp = this.env.subprogs[st.frames[frame].subprog];
-    if (-off > sp.stackDepth) sp.stackDepth = -off;
+    const step = this.env.options.profile.verifier.stackDepthGranularity;
+    const depth = Math.ceil(-off / step) * step;
+    if (depth > sp.stackDepth) sp.stackDepth = depth;
   }
 
   private load(slot: number, k: KInsn, st: State, f: Frame): void {
@@ -259,7 +262,7 @@ class Analyzer {
         this.pointerKind(slot, 'ptr');
         return any;
       default:
-        return env.fail('verifier.invalid-access', `R${k.src} invalid mem access '${regTypeName(base)}'`, slot);
+        return env.fail('verifier.invalid-access', `R${k.src} invalid mem access '${regTypeName(base, env)}'`, slot);
     }
   }
 
@@ -304,6 +307,10 @@ class Analyzer {
     const mode = modeOf(k.code);
     const size = sizeBytes(sizeOf(k.code));
     if (cls === Class.ST && (mode !== Mode.MEM || k.src !== 0)) env.fail('verifier.reserved-fields', 'BPF_ST uses reserved fields', slot);
+    if (cls === Class.STX && mode === Mode.ATOMIC && env.options.profile.verifier.atomics === 'bpf-atomic') {
+      this.atomic(slot, k, st, f);
+      return;
+    }
     if (cls === Class.STX && mode === Mode.ATOMIC && ((sizeOf(k.code) !== Size.W && sizeOf(k.code) !== Size.DW) || k.imm !== 0)) {
       env.fail('verifier.reserved-fields', 'BPF_XADD uses reserved fields', slot);
     }
@@ -339,7 +346,33 @@ class Analyzer {
         }
         return;
       default:
-        env.fail('verifier.invalid-access', `R${k.dst} invalid mem access '${regTypeName(base)}'`, slot);
+        env.fail('verifier.invalid-access', `R${k.dst} invalid mem access '${regTypeName(base, env)}'`, slot);
+    }
+  }
+
+  /**
+   * check_atomic() of 5.12+ (the `bpf-atomic` profiles): the op, the size, the operands; no
+   * context, packet or socket base; for the fetching forms (xchg and cmpxchg included) the old
+   * value goes to src, or to r0 for cmpxchg; then the location is read and written. A privileged
+   * loader may store pointers (allow_ptr_leaks), so "leaks addr into mem" is not checked.
+   */
+  private atomic(slot: number, k: KInsn, st: State, f: Frame): void {
+    const env = this.env;
+    if (!ATOMIC_OPS.has(k.imm)) env.fail('verifier.reserved-fields', `BPF_ATOMIC uses invalid atomic opcode ${(k.imm & 0xff).toString(16).padStart(2, '0')}`, slot);
+    if (sizeOf(k.code) !== Size.W && sizeOf(k.code) !== Size.DW) env.fail('verifier.invalid-access', 'invalid atomic operand size', slot);
+    this.read(f, k.src, slot);
+    const base = this.read(f, k.dst, slot);
+    if (k.imm === CMPXCHG) this.read(f, 0, slot);
+    if (base.t === 'ctx' || base.t === 'garg' || base.t === 'pkt' || base.t === 'pkt_meta' || base.t === 'pkt_end') {
+      env.fail('verifier.invalid-access', `BPF_ATOMIC stores into R${k.dst} ${regTypeName(base, env)} is not allowed`, slot);
+    }
+    const size = sizeBytes(sizeOf(k.code));
+    // check_mem_access(BPF_READ) through dst: errors name the base register.
+    const old = this.memRead(slot, { ...k, src: k.dst }, st, base, size);
+    if (k.imm & FETCH) this.write(f, k.imm === CMPXCHG ? 0 : k.src, old.t === 'scalar' ? old : UNKNOWN, slot);
+    if (base.t === 'fp') {
+      const ref = this.stackRef(base, k.off);
+      if (ref) writeStack(st.frames[ref.frame].stack, ref.off, size, UNKNOWN);
     }
   }
 
@@ -456,7 +489,7 @@ class Analyzer {
     let map: number | undefined;
     if (mapReg !== undefined) {
       const v = this.read(f, mapReg, slot);
-      if (v.t !== 'map') return env.fail('verifier.invalid-access', `R${mapReg} type=${regTypeName(v)} expected=map_ptr`, slot);
+      if (v.t !== 'map') return env.fail('verifier.invalid-access', `R${mapReg} type=${regTypeName(v, env)} expected=map_ptr`, slot);
       map = v.map;
       this.checkMapFunc(slot, id, map);
       const aux = env.aux[slot];
@@ -701,9 +734,14 @@ function refine(op: number, jmp32: boolean, taken: boolean, f: Frame, k: KInsn, 
   if (lo <= hi) f.regs[k.dst] = scalar(lo, hi);
 }
 
-function regTypeName(v: Val): string {
+/** BPF_ATOMIC ops check_atomic() accepts, BPF_FETCH, and cmpxchg (5.12). */
+const ATOMIC_OPS = new Set([0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1]);
+const FETCH = 0x01;
+const CMPXCHG = 0xf1;
+
+function regTypeName(v: Val, env?: Env): string {
   switch (v.t) {
-    case 'scalar': return 'inv';
+    case 'scalar': return env?.options.profile.verifier.scalarName ?? 'inv';
     case 'fp': return 'fp';
     case 'map': return 'map_ptr';
     case 'mapval': return v.nullable ? 'map_value_or_null' : 'map_value';

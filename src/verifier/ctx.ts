@@ -1,53 +1,25 @@
 // convert_ctx_accesses() of 5.10 for the three program types here: loads and stores through
 // the context pointer become accesses to the kernel's own structures (`__sk_buff` ->
-// `struct sk_buff`, `xdp_md` -> `struct xdp_buff`). The offsets are those of the Debian
-// 5.10.223 cloud kernel (linux-image-5.10.0-32-cloud-amd64), read from its xlated dumps of
-// test/verifier/fixtures/ctx_fields.bpf.o (expected-5.10.223/ctx_fields.json); the sequences
-// follow bpf_convert_ctx_access(), tc_cls_act_convert_ctx_access() and
-// xdp_convert_ctx_access(). A field outside the table is a "not modeled" error.
+// `struct sk_buff`, `xdp_md` -> `struct xdp_buff`). The offsets are the profile's
+// (`verifier.ctx`, one kernel build each, read from the builds' xlated dumps of
+// test/verifier/fixtures/ctx_fields.bpf.o); the sequences follow bpf_convert_ctx_access(),
+// tc_cls_act_convert_ctx_access() and xdp_convert_ctx_access(), the same in 5.10 and 6.1. A
+// field outside the table is a "not modeled" error.
 
 import { AluOp, JmpOp, Size, sizeOf } from '../isa/index.js';
 import type { ProgTypeName } from '../elf/types.js';
+import { PROFILES, type SkbLayout, type XdpLayout } from '../profile/index.js';
 import type { Env } from './env.js';
 import { alu32Imm, alu64Reg, jmpImm, ldxMem, mov64Imm, stxMem, type KInsn } from './kinsn.js';
 
 /** BPF_REG_AX, the verifier's scratch register (r11). */
 const AX = 11;
 
-/** struct sk_buff / net_device / skb_shared_info offsets of the reference build. */
-export const SKB = {
-  dev: 16,
-  cb: 40,
-  /** qdisc_skb_cb in cb[]: pkt_len at 0, tc_classid at 6, data[] at 8; bpf_skb_data_end.data_end at 40. */
-  cbPktLen: 40,
-  cbTcClassid: 46,
-  cbData: 48,
-  cbDataEnd: 80,
-  len: 112,
-  queueMapping: 124,
-  pktType: 128,
-  vlanPresent: 130,
-  tcIndex: 132,
-  priority: 140,
-  ingressIfindex: 144,
-  hash: 148,
-  vlanProto: 152,
-  vlanTci: 154,
-  napiId: 156,
-  mark: 164,
-  protocol: 176,
-  end: 188,
-  head: 192,
-  data: 200,
-  devIfindex: 256,
-  shinfoGsoSize: 4,
-  shinfoGsoSegs: 6,
-  /** MIN_NAPI_ID = NR_CPUS + 1 (CONFIG_NR_CPUS=8192). */
-  minNapiId: 8193,
-} as const;
+/** struct sk_buff / net_device / skb_shared_info offsets of the 5.10 reference build. */
+export const SKB: SkbLayout = PROFILES['linux-5.10'].verifier.ctx.skb;
 
-/** struct xdp_buff and xdp_rxq_info offsets of the reference build. */
-export const XDP = { data: 0, dataEnd: 8, dataMeta: 16, rxq: 32, rxqDev: 0, rxqQueueIndex: 8 } as const;
+/** struct xdp_buff and xdp_rxq_info offsets of the 5.10 reference build. */
+export const XDP: XdpLayout = PROFILES['linux-5.10'].verifier.ctx.xdp;
 
 type Emit = (dst: number, src: number, size: number, write: boolean) => KInsn[];
 
@@ -80,14 +52,14 @@ const plain = (bpfSize: number, off: number): Emit => (dst, src, _size, write) =
 /** One byte, masked to the low bits that hold the field (pkt_type, vlan_present). */
 const bitsOfByte = (off: number, mask: number): Emit => (dst, src) => [ldxMem(B, dst, src, off), alu32Imm(AluOp.AND, dst, mask)];
 
-const skbShinfo = (fieldOff: number): Emit => (dst, src) => [
+const skbShinfo = (SKB: SkbLayout, fieldOff: number): Emit => (dst, src) => [
   ldxMem(W, AX, src, SKB.end),
   ldxMem(DW, dst, src, SKB.head),
   alu64Reg(AluOp.ADD, dst, AX),
   ldxMem(H, dst, dst, fieldOff),
 ];
 
-const SKB_FIELDS: readonly CtxField[] = [
+const skbFields = (SKB: SkbLayout): readonly CtxField[] => [
   { name: 'len', off: 0, size: 4, narrow: true, target: 4, writable: [], types: SKB_TYPES, emit: plain(W, SKB.len) },
   { name: 'pkt_type', off: 4, size: 4, narrow: true, target: 1, writable: [], types: SKB_TYPES, emit: bitsOfByte(SKB.pktType, 7) },
   { name: 'mark', off: 8, size: 4, narrow: true, target: 4, writable: TC, types: SKB_TYPES, emit: plain(W, SKB.mark) },
@@ -122,12 +94,12 @@ const SKB_FIELDS: readonly CtxField[] = [
     emit: (dst, src) => [ldxMem(W, dst, src, SKB.napiId), jmpImm(JmpOp.JGE, dst, SKB.minNapiId, 1), mov64Imm(dst, 0)],
   },
   { name: 'wire_len', off: 160, size: 4, narrow: true, target: 4, writable: [], types: TC, emit: plain(W, SKB.cbPktLen) },
-  { name: 'gso_segs', off: 164, size: 4, narrow: true, target: 2, writable: [], types: SKB_TYPES, emit: skbShinfo(SKB.shinfoGsoSegs) },
-  { name: 'gso_size', off: 176, size: 4, narrow: true, target: 2, writable: [], types: SKB_TYPES, emit: skbShinfo(SKB.shinfoGsoSize) },
+  { name: 'gso_segs', off: 164, size: 4, narrow: true, target: 2, writable: [], types: SKB_TYPES, emit: skbShinfo(SKB, SKB.shinfoGsoSegs) },
+  { name: 'gso_size', off: 176, size: 4, narrow: true, target: 2, writable: [], types: SKB_TYPES, emit: skbShinfo(SKB, SKB.shinfoGsoSize) },
 ];
 
 const XDP_TYPES: readonly ProgTypeName[] = ['xdp'];
-const XDP_FIELDS: readonly CtxField[] = [
+const xdpFields = (XDP: XdpLayout, SKB: SkbLayout): readonly CtxField[] => [
   { name: 'data', off: 0, size: 4, narrow: false, target: 8, writable: [], types: XDP_TYPES, result: 'pkt', emit: () => [] },
   { name: 'data_end', off: 4, size: 4, narrow: false, target: 8, writable: [], types: XDP_TYPES, result: 'pkt_end', emit: () => [] },
   { name: 'data_meta', off: 8, size: 4, narrow: false, target: 8, writable: [], types: XDP_TYPES, result: 'pkt_meta', emit: () => [] },
@@ -141,20 +113,40 @@ const XDP_FIELDS: readonly CtxField[] = [
   },
 ];
 
-/** Packet pointer fields load the kernel's 8-byte pointers. */
-const POINTER_FIELD_OFF: Record<string, number> = {
-  'sched_cls:data': SKB.data, 'sched_cls:data_end': SKB.cbDataEnd,
-  'xdp:data': XDP.data, 'xdp:data_end': XDP.dataEnd, 'xdp:data_meta': XDP.dataMeta,
-};
+/** One build's field tables and the offsets of the packet pointers (8-byte loads). */
+interface CtxTables {
+  readonly skb: readonly CtxField[];
+  readonly xdp: readonly CtxField[];
+  readonly pointerOff: Readonly<Record<string, number>>;
+}
 
-function fieldAt(type: ProgTypeName, off: number): CtxField | undefined {
-  const table = type === 'xdp' ? XDP_FIELDS : SKB_FIELDS;
+const TABLES = new WeakMap<object, CtxTables>();
+
+function tablesOf(layout: { readonly skb: SkbLayout; readonly xdp: XdpLayout }): CtxTables {
+  let t = TABLES.get(layout);
+  if (!t) {
+    const { skb, xdp } = layout;
+    t = {
+      skb: skbFields(skb),
+      xdp: xdpFields(xdp, skb),
+      pointerOff: {
+        'sched_cls:data': skb.data, 'sched_cls:data_end': skb.cbDataEnd,
+        'xdp:data': xdp.data, 'xdp:data_end': xdp.dataEnd, 'xdp:data_meta': xdp.dataMeta,
+      },
+    };
+    TABLES.set(layout, t);
+  }
+  return t;
+}
+
+function fieldAt(tables: CtxTables, type: ProgTypeName, off: number): CtxField | undefined {
+  const table = type === 'xdp' ? tables.xdp : tables.skb;
   return table.find((f) => f.types.includes(type) && off >= f.off && off < f.off + f.size);
 }
 
-/** What a load from the context at `off` yields, for the path model. */
+/** What a load from the context at `off` yields, for the path model (the same on every build). */
 export function ctxLoadKind(type: ProgTypeName, off: number): 'scalar' | 'pkt' | 'pkt_end' | 'pkt_meta' {
-  return fieldAt(type, off)?.result ?? 'scalar';
+  return fieldAt(tablesOf(PROFILES['linux-5.10'].verifier.ctx), type, off)?.result ?? 'scalar';
 }
 
 /** The converted instructions for one context access, or throws. */
@@ -162,7 +154,9 @@ function convertOne(env: Env, slot: number, k: KInsn): KInsn[] {
   const type = env.program.type;
   const acc = env.aux[slot].ctx!;
   const size = acc.size;
-  const field = fieldAt(type, acc.off);
+  const tables = tablesOf(env.options.profile.verifier.ctx);
+  const SKB = env.options.profile.verifier.ctx.skb;
+  const field = fieldAt(tables, type, acc.off);
   const where = `${type} context offset ${acc.off} size ${size}`;
   if (!field) throw env.notModeled(`${where} (a field outside this model's table)`, slot);
   if (acc.write) {
@@ -177,7 +171,7 @@ function convertOne(env: Env, slot: number, k: KInsn): KInsn[] {
   }
   if (field.result) {
     if (size !== 4 || acc.off !== field.off) env.fail('verifier.invalid-access', `invalid bpf_context access off=${acc.off} size=${size}`, slot);
-    return [ldxMem(DW, k.dst, k.src, POINTER_FIELD_OFF[`${type}:${field.name}`])];
+    return [ldxMem(DW, k.dst, k.src, tables.pointerOff[`${type}:${field.name}`])];
   }
   if (size === 4 && acc.off === field.off) return field.emit(k.dst, k.src, 4, false);
   if (!field.narrow || acc.off % size !== 0 || size > 4) {

@@ -77,7 +77,9 @@ export function checkRawInsns(env: Env): void {
     if (cls === Class.LDX && (modeOf(k.code) !== Mode.MEM || k.imm !== 0)) {
       env.fail('verifier.reserved-fields', 'BPF_LDX uses reserved fields', i, releaseNote(env, k));
     }
-    if (cls === Class.STX && ((modeOf(k.code) !== Mode.MEM && modeOf(k.code) !== XADD) || k.imm !== 0)) {
+    // With BPF_ATOMIC (5.12) the op in imm is check_atomic()'s to judge, during the path walk.
+    const atomicImm = modeOf(k.code) === XADD && env.options.profile.verifier.atomics === 'bpf-atomic';
+    if (cls === Class.STX && ((modeOf(k.code) !== Mode.MEM && modeOf(k.code) !== XADD) || (k.imm !== 0 && !atomicImm))) {
       env.fail('verifier.reserved-fields', 'BPF_STX uses reserved fields', i, releaseNote(env, k));
     }
     if (k.code === LD_IMM64) {

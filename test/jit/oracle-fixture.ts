@@ -40,34 +40,83 @@ const isTailCallDump = (i: Insn): boolean => i.code === 0x85 && i.src === 0 && i
 /** Made-up map addresses: hi half non-zero, as every kernel address. */
 const fakeMapAddress = (id: number, off: number): bigint => 0xffff888000000000n + BigInt(id) * 0x10000n + BigInt(off >>> 0);
 
-/**
- * The key of the tail call at index `k` when the only definition of r3 reaching it is
- * `mov r3, K` in the same basic block; undefined when r3 comes from anything else, from before a
- * jump or call, or when another path joins in between.
- */
-function constantKey(insns: readonly Insn[], layout: Layout, k: number, targets: ReadonlySet<number>): number | undefined {
-  for (let j = k - 1; j >= 0; j--) {
-    if (targets.has(layout.slotOf[j + 1])) return undefined; // a path joins before insn j + 1
-    const i = insns[j];
-    const cls = i.code & 0x07;
-    if (cls === 0x05 || cls === 0x06) return undefined; // a jump or a call (which clobbers r3)
-    const writesR3 = i.dst === 3 && cls !== 0x02 && cls !== 0x03; // ST/STX write memory, not dst
-    if (writesR3) return i.code === 0xb7 || i.code === 0xb4 ? i.imm : undefined;
+/** What a register holds on every path to an instruction: a map pointer, a constant, or unknown. */
+type Val = { readonly map: number } | { readonly k: bigint } | undefined;
+const sameVal = (a: Val, b: Val): boolean =>
+  a !== undefined && b !== undefined && ('map' in a ? 'map' in b && a.map === b.map : 'k' in b && a.k === b.k);
+
+/** Register values after `i`, given those before it (ld_imm64 and moves tracked, all else unknown). */
+function transfer(i: Insn, regs: Val[]): Val[] {
+  const out = regs.slice();
+  const cls = i.code & 0x07;
+  if (i.code === 0x18) {
+    out[i.dst] = i.src === 1 ? { map: i.imm } : i.src === 0 ? { k: BigInt.asIntN(64, (BigInt(i.immHi >>> 0) << 32n) | BigInt(i.imm >>> 0)) } : undefined;
+  } else if (i.code === 0xb7) out[i.dst] = { k: BigInt(i.imm) };
+  else if (i.code === 0xb4) out[i.dst] = { k: BigInt(i.imm >>> 0) };
+  else if (i.code === 0xbf) out[i.dst] = regs[i.src];
+  else if (i.code === 0xbc) {
+    const v = regs[i.src];
+    out[i.dst] = v && 'k' in v ? { k: BigInt.asUintN(32, v.k) } : undefined;
+  } else if (cls === 0x04 || cls === 0x07 || cls === 0x01) out[i.dst] = undefined;
+  else if (cls === 0x03 && (i.code & 0xe0) === 0xc0) {
+    // STX | ATOMIC: fetching forms load into src, cmpxchg into r0.
+    if (i.imm & 0x01) out[i.src] = undefined;
+    if (i.imm === 0xf1) out[0] = undefined;
+  } else if (i.code === 0x85 || cls === 0x00) {
+    for (let r = 0; r <= 5; r++) out[r] = undefined; // calls, and LD_ABS/LD_IND (helper calls underneath)
   }
-  return undefined;
+  return out;
 }
 
-/** Slots that some jump lands on. */
-function jumpTargets(insns: readonly Insn[], layout: Layout): Set<number> {
-  const t = new Set<number>();
-  insns.forEach((i, k) => {
+/**
+ * (r2, r3) at every tail call (`call 12`) of the dump, met over all paths from the function
+ * starts (tailcalls.md §7.5: a key the verifier saw differ between paths is poisoned, which
+ * the meet's "unknown" models). Subprograms start with unknown registers.
+ */
+function tailCallOperands(insns: readonly Insn[], layout: Layout, starts: readonly number[]): Map<number, { map: Val; key: Val }> {
+  const state: (Val[] | null)[] = insns.map(() => null);
+  const work: number[] = [];
+  const flow = (k: number, regs: Val[]): void => {
+    if (k === undefined || k < 0 || k >= insns.length) return;
+    const old = state[k];
+    const next = old ? old.map((v, r) => (sameVal(v, regs[r]) ? v : undefined)) : regs;
+    if (old && next.every((v, r) => v === old[r])) return;
+    state[k] = next;
+    work.push(k);
+  };
+  for (const s of starts) flow(layout.indexAt[s], Array<Val>(11).fill(undefined));
+  while (work.length > 0) {
+    const k = work.pop()!;
+    const i = insns[k];
+    const out = transfer(i, state[k]!);
     const cls = i.code & 0x07;
-    if ((cls === 0x05 || cls === 0x06) && (i.code & 0xf0) !== 0x80 && (i.code & 0xf0) !== 0x90) t.add(layout.slotOf[k] + 1 + i.off);
+    const op = i.code & 0xf0;
+    const to = (slotOff: number) => layout.indexAt[layout.slotOf[k] + 1 + slotOff];
+    if (cls === 0x05 || cls === 0x06) {
+      if (op === 0x90) continue; // exit
+      if (op === 0x00) { // ja, gotol
+        flow(to(cls === 0x05 ? i.off : i.imm), out);
+        continue;
+      }
+      if (op !== 0x80) flow(to(i.off), out);
+    }
+    flow(k + 1, out);
+  }
+  const sites = new Map<number, { map: Val; key: Val }>();
+  insns.forEach((i, k) => {
+    if (isTailCallDump(i) && state[k]) sites.set(k, { map: state[k]![2], key: state[k]![3] });
   });
-  return t;
+  return sites;
 }
 
-export function restore(p: OracleProgram, maxEntries = 0, mapIndexOfSites = 0): Restored {
+/** max_entries of the prog array a tail call names: one for the whole program, or per map id. */
+export type MaxEntries = number | ((mapId: number) => number | undefined);
+
+/**
+ * The program as the JIT got it. With one `maxEntries` for the program every poke names map 0;
+ * with a per-map function a poke names the map id of the dump (the kernel's id).
+ */
+export function restore(p: OracleProgram, maxEntries: MaxEntries = 0): Restored {
   const dumped = decode(unhex(p.xlated_hex));
   const layout = new Layout(dumped);
   // Function starts: 0 and every pseudo call's target.
@@ -82,7 +131,7 @@ export function restore(p: OracleProgram, maxEntries = 0, mapIndexOfSites = 0): 
   const depths = stackDepths(p.verifier_stats, sorted.length);
   const mapLoads = new Set<number>();
   const pokes: PokeDescriptor[] = [];
-  const targets = jumpTargets(dumped, layout);
+  const operands = tailCallOperands(dumped, layout, sorted);
   const funcOf = (slot: number): number => sorted.filter((s) => s <= slot).length - 1;
   const insns = dumped.map((i, k) => {
     const slot = layout.slotOf[k];
@@ -93,9 +142,11 @@ export function restore(p: OracleProgram, maxEntries = 0, mapIndexOfSites = 0): 
       return mk(0x18, i.dst, 0, 0, Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0);
     }
     if (isTailCallDump(i)) {
-      const key = constantKey(dumped, layout, k, targets);
-      if (key === undefined || key < 0 || key >= maxEntries) return mk(0xf5, 0, 0, 0, 0);
-      pokes.push({ insnIdx: slot, mapIndex: mapIndexOfSites, key, func: funcOf(slot) });
+      const { map, key } = operands.get(k) ?? { map: undefined, key: undefined };
+      const mapId = map && 'map' in map ? map.map : undefined;
+      const max = typeof maxEntries === 'number' ? maxEntries : mapId === undefined ? undefined : maxEntries(mapId);
+      if (max === undefined || !key || !('k' in key) || key.k < 0n || key.k >= BigInt(max)) return mk(0xf5, 0, 0, 0, 0);
+      pokes.push({ insnIdx: slot, mapIndex: typeof maxEntries === 'number' ? 0 : mapId!, key: Number(key.k), func: funcOf(slot) });
       return mk(0xf5, 0, 0, 0, pokes.length);
     }
     return i;

@@ -178,8 +178,33 @@ def prog_calls():
     p += call(KTIME) + EXIT
     return p
 
+
+# BPF_ATOMIC (5.12; 6.1's JIT, x86-jit.md §8): every op of both sizes over stack bases r10 and
+# r7, value registers r1 / r5 (ereg) / r0, disp8 and disp32, and r0 as the base (the cmpxchg
+# loop of fetch and/or/xor needs rax, so it must move a base in r0 elsewhere). 5.10 rejects it.
+ATOMIC_OPS = (0x00, 0x40, 0x50, 0xa0, 0x01, 0x41, 0x51, 0xa1, 0xe1, 0xf1)  # add or and xor, fetch, xchg, cmpxchg
+CMPXCHG = 0xf1
+
+def atomic(size, d, s, off, op): return ins(0xc3 | size, d, s, off, op)
+
+def prog_atomic():
+    p = prelude()
+    p += alu(ALU64, 'mov', 7, 10) + alu(ALU64, 'add', 7, imm=-256)
+    for off in range(-8, -257, -8):
+        p += stx(DW, 10, 1, off)
+    for size in (W, DW):
+        for op in ATOMIC_OPS:
+            for d, s, off in ((10, 1, -8), (10, 5, -8), (10, 0, -8), (10, 1, -200), (7, 1, 8), (7, 9, 200)):
+                # Fetching ops leave an unknown value in the source register; r0 is the compare
+                # value of cmpxchg and gets the old value: give both a known scalar again.
+                p += mov(s, 0x11) + mov(0, 0x22) + atomic(size, d, s, off, op)
+            if op != CMPXCHG:  # cmpxchg would store r0 = the base, a pointer
+                p += alu(ALU64, 'mov', 0, 10) + mov(1, 0x33) + atomic(size, 0, 1, -16, op)
+                p += alu(ALU64, 'mov', 0, 10) + mov(5, 0x33) + atomic(size, 0, 5, -216, op)
+    return p + mov(0, 0) + EXIT
+
 PROGS = dict(jit_alu=prog_alu, jit_muldiv=prog_muldiv, jit_shift=prog_shift, jit_mem=prog_mem,
-             jit_jmp=prog_jmp, jit_calls=prog_calls)
+             jit_jmp=prog_jmp, jit_calls=prog_calls, jit_atomic=prog_atomic)
 
 def write(name, words):
     lines = ['\t.section\tsocket,"ax",@progbits', f'\t.globl\t{name}', f'\t.type\t{name},@function', f'{name}:']
