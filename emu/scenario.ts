@@ -43,6 +43,8 @@ export interface ScenarioOptions {
   readonly profile?: Profile;
   /** Count x86 instructions in every run (slower). */
   readonly trace?: boolean;
+  /** Record every call, tail call and return with its rsp in each run's `trace.events`. */
+  readonly events?: boolean;
   readonly budget?: RunBudget;
   /** Written as `tailjit` in the output. */
   readonly version?: string;
@@ -289,17 +291,20 @@ function doRun(machine: Machine, sc: Scenario, step: Extract<Step, { kind: 'run'
   const prog = step.prog ?? sc.entry;
   const head = { step: i, ...(step.label !== undefined ? { label: step.label } : {}), prog, repeat: step.repeat, data_size: step.dataSize };
   const failure = machine.failures.get(prog);
-  if (failure || !machine.programs.has(prog)) {
+  if (!failure && !machine.programs.has(prog)) {
+    throw new ScenarioError('scenario.unknown', `step ${i} (run): no program named ${prog} in ${sc.object}`, { file: sc.file });
+  }
+  if (failure) {
     const g = machine.globals();
     return {
       ...head, retval: null, duration_ns: null, globals: g.globals, sections: g.sections, trace: null, printk: [],
       error: {
-        kind: 'load', message: failure ? failure.message : `no program named ${prog}`,
-        x86_address: null, bpf_insn: failure?.location.insn ?? null, prog, call_chain: [],
+        kind: 'load', message: failure.message,
+        x86_address: null, bpf_insn: failure.location.insn ?? null, prog, call_chain: [],
       },
     };
   }
-  const r = machine.run(prog, { dataSize: step.dataSize, repeat: step.repeat, trace: options.trace, budget: options.budget });
+  const r = machine.run(prog, { dataSize: step.dataSize, repeat: step.repeat, trace: options.trace, events: options.events, budget: options.budget });
   const g = machine.globals();
   return {
     ...head, retval: r.error && r.error.kind !== 'check' ? null : r.retval, duration_ns: r.duration_ns,

@@ -4,6 +4,7 @@ import { demo } from './demo.js';
 import { jit } from './jit.js';
 import { load } from './load.js';
 import { run } from './run.js';
+import { scenario } from './scenario.js';
 
 /** Every subcommand, in the order `tailjit --help` lists them. */
-export const COMMANDS: readonly Command<any>[] = [demo, load, jit, run, conformance];
+export const COMMANDS: readonly Command<any>[] = [demo, load, jit, run, scenario, conformance];

@@ -5,13 +5,11 @@
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import iced from 'iced-x86';
 import { describe, expect, it } from 'vitest';
+import { funcImages, maskSites, namer as namerOf, readKallsyms, withoutAddresses } from '../helpers/images.js';
 import { main } from '../../cli/main.js';
 import { captureIo } from '../../cli/io.js';
 import { jit } from '../../cli/commands/jit.js';
-
-const { Decoder, DecoderOptions, OpKind } = iced;
 
 const ROOT = join(import.meta.dirname, '../..');
 const EXPECTED = join(ROOT, 'programs/expected/5.10.223');
@@ -38,81 +36,8 @@ async function runJson(...args: string[]): Promise<{ status: number; programs: P
 }
 
 /** The guest's text symbols (booted with nokaslr), by address. */
-const KALLSYMS = new Map<bigint, string>(
-  readFileSync(join(EXPECTED, 'kallsyms.txt'), 'utf8').split('\n').filter(Boolean).map((l) => {
-    const [addr, , name] = l.split(' ');
-    return [BigInt(`0x${addr}`), name] as const;
-  }),
-);
-
-/** Kernel addresses start at 0xffff800000000000 (x86-64, 4-level paging). */
-const KERNEL_SPACE = 0xffff800000000000n;
-
-/**
- * Names an address the way both kernels can agree on: the guest's kallsyms (the emulated kernel
- * puts those symbols at the guest's addresses), or a function of one of the object's programs
- * (`target0 func 0+0xb`); anything else (a static function, unlisted) is `?`.
- */
-function namer(programs: readonly GoldenProgram[]): (a: bigint) => string {
-  const funcs = programs.flatMap((p) => p.jited_ksyms.map((k, i) => ({ name: `${p.name} func ${i}`, begin: BigInt(k), len: p.jited_func_lens[i] })));
-  return (a) => {
-    const k = KALLSYMS.get(a);
-    if (k !== undefined) return k;
-    const f = funcs.find((g) => a >= g.begin && a < g.begin + BigInt(g.len));
-    return f ? `${f.name}+0x${(a - f.begin).toString(16)}` : '?';
-  };
-}
-
-/**
- * An image as its instructions' bytes, with what holds an absolute address replaced: the rel32
- * of a call or jump leaving the function by the target's name, the imm64 of a movabs loading a
- * kernel pointer (a map or its value) by `<pointer>`. Everything else must be equal.
- */
-function withoutAddresses(image: Uint8Array, address: bigint, name: (a: bigint) => string): string[] {
-  const d = new Decoder(64, image, DecoderOptions.None);
-  d.ip = address;
-  const end = address + BigInt(image.length);
-  const out: string[] = [];
-  while (d.canDecode) {
-    const ins = d.decode();
-    const off = Number(ins.ip - address);
-    let bytes = Buffer.from(image.subarray(off, off + ins.length)).toString('hex');
-    if (ins.op0Kind === OpKind.NearBranch64 && (ins.nearBranch64 < address || ins.nearBranch64 >= end)) {
-      bytes = `${bytes.slice(0, -8)} <${name(ins.nearBranch64)}>`;
-    } else if (ins.op1Kind === OpKind.Immediate64 && ins.immediate64 >= KERNEL_SPACE) {
-      bytes = `${bytes.slice(0, -16)} <pointer>`;
-    }
-    out.push(`${off.toString(16)}: ${bytes}`);
-    ins.free();
-  }
-  d.free();
-  return out;
-}
-
-function funcImages(p: GoldenProgram): { address: bigint; bytes: Uint8Array }[] {
-  const all = Buffer.from(p.jited_hex, 'hex');
-  let at = 0;
-  return p.jited_func_lens.map((len, i) => {
-    const bytes = all.subarray(at, at + len);
-    at += len;
-    return { address: BigInt(p.jited_ksyms[i]), bytes };
-  });
-}
-
-const NOP5 = '0f1f440000';
-
-/**
- * The two 5-byte sites of each direct tail call (tailcalls.md §5.1) are nop5 or `jmp rel32`
- * depending on the prog array's slots, which the scenarios change after load: there either
- * form is `<direct site>`; anything else stays and fails the comparison.
- */
-function maskSites(lines: string[], offsets: ReadonlySet<number>): string[] {
-  return lines.map((l) => {
-    const [off, bytes] = l.split(': ');
-    const isSite = offsets.has(parseInt(off, 16)) && (bytes === NOP5 || bytes.startsWith('e9'));
-    return isSite ? `${off}: <direct site>` : l;
-  });
-}
+const KALLSYMS = readKallsyms(join(EXPECTED, 'kallsyms.txt'));
+const namer = (programs: readonly GoldenProgram[]): ((a: bigint) => string) => namerOf(programs, KALLSYMS);
 
 /** Offsets in function `i` of `p` of its direct sites, from the command's pokes. */
 function siteOffsets(p: Program, i: number): Set<number> {
