@@ -1,36 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# build.sh [NAME...]: compile programs/selftests/NAME.bpf.c to NAME.bpf.o (all of them
-# without arguments) with the flags and the clang major version of ../build.sh (koracle's
-# flags; -fdebug-prefix-map keeps the build folder out of the debug info). The objects are
-# committed because the goldens in expected/ belong to exactly these files, so another
-# clang major version is refused unless FORCE=1. A rebuilt object needs new goldens
-# (goldens.sh).
+# build.sh [NAME...]: compile programs/selftests/NAME.bpf.c to NAME.bpf.o (all of them without
+# arguments) the way the committed objects were made (../clang-bpf.sh says how and why). A
+# rebuilt object needs new goldens (goldens.sh). ../common.h is included by a relative path, so
+# the prefix map of this folder keeps absolute paths out of the objects.
 set -euo pipefail
-
 HERE=$(cd "$(dirname "$0")" && pwd)
-CLANG=${CLANG:-clang}
-WANT_MAJOR=14
-
-version=$("$CLANG" --version | head -1)
-major=$(echo "$version" | sed -n 's/.*clang version \([0-9]*\)\..*/\1/p')
-echo "build.sh: $version" >&2
-if [ "$major" != "$WANT_MAJOR" ] && [ "${FORCE:-0}" != 1 ]; then
-	echo "build.sh: clang $major is not clang $WANT_MAJOR, the version the committed objects" \
-		"come from; FORCE=1 to build anyway" >&2
-	exit 1
-fi
-
+source "$HERE/../clang-bpf.sh"
+check_clang
 cd "$HERE"
-# ../common.h is included as "../common.h", a relative path, so the prefix map of this
-# folder is enough to keep absolute paths out of the objects.
-FLAGS=(-O2 -g -target bpf -I/usr/include/x86_64-linux-gnu "-fdebug-prefix-map=$PWD=." -Wall -Wno-unused-function)
-
-if [ $# -eq 0 ]; then
-	set -- $(ls *.bpf.c | sed 's/\.bpf\.c$//')
-fi
-for name in "$@"; do
-	echo "  CLANG $name.bpf.o" >&2
-	"$CLANG" "${FLAGS[@]}" -c "$name.bpf.c" -o "$name.bpf.o"
-done
+build_all "$@"
