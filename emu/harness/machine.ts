@@ -17,7 +17,7 @@ import { progArrayPokeRun, siteState, type PokeRunReport, type TrackedSite } fro
 import { HarnessError, RunStop } from './errors.js';
 import { Observer } from './observer.js';
 import { loadVerified, type LoadedProgram } from './program.js';
-import { testRun, type RunRequest, type RunResult } from './run.js';
+import { RunSession, testRun, type RunRequest, type RunResult } from './run.js';
 
 export interface MachineOptions {
   /** Default linux-5.10. */
@@ -49,6 +49,8 @@ export class Machine {
   #object: ObjectFile | undefined;
   /** Called at each return to the entry stub during a test run (run.ts sets it). */
   onRepetition: (() => void) | undefined;
+  /** The last write unicorn refused (unmapped or read-only) with its value; run.ts names the instruction from it. */
+  lastWriteFault: { readonly address: bigint; readonly size: number; readonly value: bigint } | undefined;
   /** Program type each prog array is bound to (bpf_prog_array_compatible). */
   readonly #owners = new Map<ProgArrayMap, ProgTypeName>();
 
@@ -72,8 +74,9 @@ export class Machine {
   }
 
   /**
-   * Traps end a run as faults; a write hook on a never-accessed byte makes unicorn keep rip exact
-   * at every store, so a write fault (a stack overflow into the guard page) names its instruction.
+   * Traps end a run as faults. A refused write is recorded with its value (no MEM_WRITE hook:
+   * any memory-access hook sends every load and store of the run through unicorn's slow path),
+   * so a write fault (a stack overflow into the guard page) can be traced to its instruction.
    */
   #installFaultHooks(): void {
     const uc = this.kernel.uc;
@@ -87,7 +90,10 @@ export class Machine {
       const rip = uc.regRead(X86Reg.RIP);
       throw new RunStop('fault', `invalid instruction (#UD) at ${this.kernel.describe(rip)}`, rip);
     });
-    uc.hookMemAccess(() => {}, UcHookType.MEM_WRITE, 1n, 1n);
+    uc.hookMemInvalid((_type, address, size, value) => {
+      this.lastWriteFault = { address, size, value };
+      return false;
+    }, UcHookType.MEM_WRITE_UNMAPPED | UcHookType.MEM_WRITE_PROT);
     const after = this.kernel.entryAfterCall;
     uc.hookCode(() => this.onRepetition?.(), after, after);
   }
@@ -273,6 +279,11 @@ export class Machine {
 
   run(progName: string, request: RunRequest = {}): RunResult {
     return testRun(this, this.program(progName), request);
+  }
+
+  /** A test run that a debugger resumes in steps (`run` is one of these resumed once). */
+  startRun(progName: string, request: RunRequest = {}): RunSession {
+    return new RunSession(this, this.program(progName), request);
   }
 
   close(): void {

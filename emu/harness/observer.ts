@@ -52,6 +52,22 @@ export interface TraceEvent {
   readonly depth: number;
 }
 
+/** A native BPF frame as the observer models it, for a debugger's backtrace (innermost last). */
+export interface ObservedFrame {
+  readonly prog: LoadedProgram | undefined;
+  readonly func: JitFunc | undefined;
+  /** rsp at the function's first byte: where its return address is. */
+  readonly retSlot: bigint;
+  /** The modeled counter of the frame's slot (null when nothing defined it). */
+  readonly counter: number | null;
+  /** Tail calls taken on this call path. */
+  readonly chain: number;
+  /** The function entered, then each tail-call target that replaced it, in order. */
+  readonly names: readonly string[];
+  /** A tail call whose counter check ran and whose outcome is not known yet. */
+  readonly pending: { readonly slot: number; readonly reason: 'limit' | 'empty_slot' | 'out_of_bounds' } | null;
+}
+
 const MAX_COUNTER_VALUES = 1024;
 const MAX_EVENTS = 10_000;
 const MAX_CHAIN_NAMES = 64;
@@ -144,6 +160,14 @@ export class Observer {
   callChain(): string[] {
     const names = this.#frames.flatMap((f) => f.names);
     return names.length > MAX_CHAIN_NAMES ? [...names.slice(0, 8), `... ${names.length - 16} more ...`, ...names.slice(-8)] : names;
+  }
+
+  /** The modeled frames, outermost first (copies). */
+  frames(): ObservedFrame[] {
+    return this.#frames.map((f) => ({
+      prog: f.prog, func: f.func, retSlot: f.retSlot, counter: f.counter, chain: f.chain, names: [...f.names],
+      pending: f.pending ? { slot: f.pending.site.slot, reason: f.pending.reason } : null,
+    }));
   }
 
   innermostProg(): string | null {

@@ -1,12 +1,14 @@
 // x86 decoding the harness needs besides running: instruction counts of translated blocks
-// (--trace) and finding the instruction of a read fault, which unicorn 2.0.1 reports with rip at
-// the start of the translated block (writes are precise: the harness keeps a write hook, which
-// makes unicorn sync rip before every store).
+// (--trace) and finding the instruction of a read or write fault, which unicorn 2.0.1 reports
+// with rip at the start of the translated block (the registers are those at the faulting
+// instruction). A write hook would make unicorn sync rip before every store, but any memory
+// hook sends every load and store through unicorn's slow path (loads ~8x slower), so the
+// harness finds write faults by decoding instead.
 
 import iced from 'iced-x86';
 import { X86Reg, type Unicorn } from '../unicorn/index.js';
 
-const { Decoder, DecoderOptions, OpKind, Register } = iced;
+const { Decoder, DecoderOptions, FlowControl, InstructionInfoFactory, MemorySizeExt, Mnemonic, OpAccess, OpKind, Register, RegisterExt } = iced;
 
 /** Longest x86 block the harness decodes in one go (unicorn's blocks are shorter). */
 const MAX_BLOCK_BYTES = 4096;
@@ -95,4 +97,108 @@ function effectiveAddress(uc: Unicorn, insn: InstanceType<typeof iced.Instructio
     ea += uc.regRead(reg) * BigInt(scale);
   }
   return BigInt.asUintN(64, ea);
+}
+
+/** Bytes decoded from a block start: unicorn's x86 blocks end at a branch or a page. */
+const FAULT_BLOCK_BYTES = [256, 64, 16];
+
+/** One store of an instruction: where it writes and, for the plain forms, what. */
+interface Store {
+  readonly ip: bigint;
+  readonly address: bigint;
+  readonly size: number;
+  /** The value written, zero-extended; undefined where the form is not a plain mov/push/call. */
+  readonly value: bigint | undefined;
+}
+
+/**
+ * The instruction of the block at `blockStart` whose store, computed with the registers as they
+ * are now (the state at the fault), covers `fault.address`. Several can (pushes before an `sub
+ * rsp` all write at rsp - 8 now): the one whose value is the one unicorn was writing wins. When
+ * nothing decides, the first candidate (or the block start) with `exact: false`.
+ */
+export function locateWriteFault(
+  uc: Unicorn, blockStart: bigint, fault: { address: bigint; value?: bigint },
+  readable: (a: bigint, n: number) => Uint8Array | null,
+): { address: bigint; exact: boolean } {
+  let code: Uint8Array | null = null;
+  for (const n of FAULT_BLOCK_BYTES) if ((code = readable(blockStart, n))) break;
+  if (!code) return { address: blockStart, exact: false };
+  const hits = blockStores(uc, code, blockStart).filter((st) => fault.address >= st.address && fault.address < st.address + BigInt(st.size));
+  const known = fault.value === undefined ? [] : hits.filter((st) => st.value === fault.value);
+  const open = hits.filter((st) => st.value === undefined);
+  if (hits.length === 1) return { address: hits[0].ip, exact: !(known.length === 0 && open.length === 0 && fault.value !== undefined) };
+  if (known.length > 0) return { address: known[0].ip, exact: known.length === 1 && open.length === 0 };
+  return { address: hits[0]?.ip ?? blockStart, exact: false };
+}
+
+/** The stores of the instructions from `start` up to the first one that leaves the block. */
+function blockStores(uc: Unicorn, code: Uint8Array, start: bigint): Store[] {
+  const out: Store[] = [];
+  const d = new Decoder(64, code, DecoderOptions.None);
+  const factory = new InstructionInfoFactory();
+  d.ip = start;
+  try {
+    while (d.canDecode) {
+      const insn = d.decode();
+      const info = factory.info(insn);
+      try {
+        if (insn.code === 0) break; // INVALID: the bytes ran out
+        for (const m of info.usedMemory() as InstanceType<typeof iced.UsedMemory>[]) {
+          const writes = [OpAccess.Write, OpAccess.CondWrite, OpAccess.ReadWrite, OpAccess.ReadCondWrite].includes(m.access);
+          const address = writes ? usedAddress(uc, m) : undefined;
+          if (address !== undefined) out.push({ ip: insn.ip, address, size: MemorySizeExt.size(m.memorySize), value: storedValue(uc, insn, MemorySizeExt.size(m.memorySize)) });
+          m.free();
+        }
+        if (insn.flowControl !== FlowControl.Next) break;
+      } finally {
+        info.free();
+        insn.free();
+      }
+    }
+  } finally {
+    factory.free();
+    d.free();
+  }
+  return out;
+}
+
+function usedAddress(uc: Unicorn, m: InstanceType<typeof iced.UsedMemory>): bigint | undefined {
+  // iced gives rip-relative operands with the absolute address as displacement.
+  if (m.base === Register.RIP) return BigInt.asUintN(64, m.displacement);
+  let ea = m.displacement;
+  for (const [r, scale] of [[m.base, 1], [m.index, m.scale]] as const) {
+    if (r === Register.None) continue;
+    const v = gpr(uc, r);
+    if (v === undefined) return undefined;
+    ea += v * BigInt(scale);
+  }
+  return BigInt.asUintN(64, ea);
+}
+
+/** What `mov m, r/imm`, `push r/imm` and `call` store; undefined for other forms. */
+function storedValue(uc: Unicorn, insn: InstanceType<typeof iced.Instruction>, size: number): bigint | undefined {
+  const bits = 8 * size;
+  let src = -1;
+  if (insn.mnemonic === Mnemonic.Call) return BigInt.asUintN(bits, insn.nextIP);
+  if (insn.mnemonic === Mnemonic.Push) src = 0;
+  else if (insn.mnemonic === Mnemonic.Mov && insn.opKind(0) === OpKind.Memory) src = 1;
+  if (src < 0) return undefined;
+  const kind = insn.opKind(src);
+  if (kind === OpKind.Register) {
+    const v = gpr(uc, insn.opRegister(src));
+    return v === undefined ? undefined : BigInt.asUintN(bits, v);
+  }
+  if (kind === OpKind.Immediate8 || kind === OpKind.Immediate16 || kind === OpKind.Immediate32 || kind === OpKind.Immediate8to64 ||
+    kind === OpKind.Immediate32to64 || kind === OpKind.Immediate8to16 || kind === OpKind.Immediate8to32) {
+    return BigInt.asUintN(bits, insn.immediate(src));
+  }
+  return undefined;
+}
+
+/** A general-purpose register's value as the instruction sees it (al, eax, rax); not ah..bh. */
+function gpr(uc: Unicorn, r: number): bigint | undefined {
+  if (!RegisterExt.isGPR(r) || (r >= Register.AH && r <= Register.BH)) return undefined;
+  const reg = REGS.get(RegisterExt.fullRegister(r));
+  return reg === undefined ? undefined : BigInt.asUintN(8 * RegisterExt.size(r), uc.regRead(reg));
 }

@@ -91,9 +91,9 @@ export class Kernel {
       const functions = options.functions ?? KERNEL_FUNCTIONS;
       const symbols = new Map(ALL_SYMBOLS);
       this.symbolTable = symbols;
-      this.mem.mapTextPages(symbols, TEXT_FILL);
-      this.#writeText();
+      // Hooks first: with nothing mapped yet the binding has no translated blocks to drop.
       for (const f of functions) this.#installFunction(f);
+      this.mem.mapTextPages(symbols, TEXT_FILL, this.#text(functions));
       const stack = this.mem.alloc('vmalloc', THREAD_SIZE, 'the kernel stack', 'stack', { guardBefore: 1, guardAfter: 1 });
       this.stackBase = stack.begin;
       this.stackTop = stack.end;
@@ -156,19 +156,23 @@ export class Kernel {
 
   // --- text ----------------------------------------------------------------------------------
 
-  #writeText(): void {
+  /** The kernel text's bytes by address (the thunks, the entry stub, each function's stub), written as the pages are mapped. */
+  #text(functions: readonly KernelFunction[]): Map<bigint, Uint8Array> {
     const s = (n: string) => this.symbol(n);
-    this.mem.write(s('__x86_indirect_thunk_rcx'), retpoline('rcx'));
-    this.mem.write(s('__x86_indirect_thunk_rdx'), retpoline('rdx'));
-    this.mem.write(s('srso_alias_safe_ret'), SRSO_SAFE_RET);
-    this.mem.write(s('srso_alias_return_thunk'), srsoReturnThunk(s('srso_alias_return_thunk'), s('srso_alias_safe_ret')));
-    this.mem.write(s('__x86_return_thunk'), PLAIN_RETURN_THUNK);
-    this.mem.write(s('tailjit_test_run'), entryStub(s('tailjit_test_run'), s('__x86_indirect_thunk_rdx')));
+    const text = new Map<bigint, Uint8Array>([
+      [s('__x86_indirect_thunk_rcx'), retpoline('rcx')],
+      [s('__x86_indirect_thunk_rdx'), retpoline('rdx')],
+      [s('srso_alias_safe_ret'), SRSO_SAFE_RET],
+      [s('srso_alias_return_thunk'), srsoReturnThunk(s('srso_alias_return_thunk'), s('srso_alias_safe_ret'))],
+      [s('__x86_return_thunk'), PLAIN_RETURN_THUNK],
+      [s('tailjit_test_run'), entryStub(s('tailjit_test_run'), s('__x86_indirect_thunk_rdx'))],
+    ]);
+    for (const f of functions) text.set(s(f.symbol), HELPER_STUB);
+    return text;
   }
 
   #installFunction(f: KernelFunction): void {
     const at = this.symbol(f.symbol);
-    this.mem.write(at, HELPER_STUB);
     this.#functions.set(at, f);
     if (f.id !== null) this.#helperAddr.set(f.id, at);
     this.uc.hookCode(() => this.#callFunction(f), at, at);
@@ -240,8 +244,10 @@ export class Kernel {
       const header = 8;
       const total = pageUp(req.size + header + 128);
       const label = req.func === 0 ? `bpf image ${req.prog}` : `bpf image ${req.name} (func ${req.func} of ${req.prog})`;
-      const region = this.mem.alloc('modules', total, label, 'image', { fill: 0xcc });
-      this.mem.writeU32(region.begin, total / PAGE_SIZE);
+      // struct bpf_binary_header { u32 pages; ... }, written with the fill (one write to r-x memory).
+      const pages = new Uint8Array(4);
+      new DataView(pages.buffer).setUint32(0, total / PAGE_SIZE, true);
+      const region = this.mem.alloc('modules', total, label, 'image', { fill: 0xcc, contents: [[0, pages]] });
       const hole = Math.min(total - (req.size + header), PAGE_SIZE - header);
       const start = (this.#placement.next() % hole) & ~3;
       return region.begin + BigInt(header + start);
