@@ -5,6 +5,7 @@ import { jit } from './jit.js';
 import { load } from './load.js';
 import { run } from './run.js';
 import { scenario } from './scenario.js';
+import { test } from './test.js';
 
 /** Every subcommand, in the order `tailjit --help` lists them. */
-export const COMMANDS: readonly Command<any>[] = [demo, load, jit, run, scenario, conformance];
+export const COMMANDS: readonly Command<any>[] = [demo, load, jit, run, scenario, conformance, test];
