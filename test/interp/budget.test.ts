@@ -2,21 +2,11 @@
 
 import { describe, expect, test } from 'vitest';
 import {
-  DEFAULT_INSN_BUDGET, Environment, InterpError, InterpProgram, Interpreter, Kind, runProgram,
-  type InterpOptions,
+  DEFAULT_INSN_BUDGET, Environment, InterpProgram, Interpreter, Kind, runProgram,
 } from '../../src/interp/index.js';
-import { Class, Mode, Size, insn, type Insn } from '../../src/isa/index.js';
-import { alu32, alu64, exit, ja, label, lddw, ldMapFd, mov64, prog } from './build.js';
+import { Class, Mode, Size, insn } from '../../src/isa/index.js';
+import { alu32, alu64, exit, ja, label, lddw, ldMapFd, mov64, prog, runError } from './build.js';
 
-function runError(p: Insn[], opts: InterpOptions = {}): InterpError {
-  try {
-    new Interpreter(p, opts).run();
-  } catch (e) {
-    if (e instanceof InterpError) return e;
-    throw e;
-  }
-  throw new Error('expected the run to fail');
-}
 
 describe('instruction budget', () => {
   test('an infinite loop ends in interp.budget after exactly the budget', () => {

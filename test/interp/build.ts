@@ -7,6 +7,7 @@ import {
   type Insn,
 } from '../../src/isa/index.js';
 
+import { Interpreter, InterpError, type InterpOptions } from '../../src/interp/index.js';
 export type Item = Insn | Label | LabelRef;
 interface Label { readonly label: string }
 /** An instruction whose offset (or imm) is the distance to a label, in slots. */
@@ -80,3 +81,14 @@ export const call = (id: number) => insn(Class.JMP | JmpOp.CALL, 0, CallSrc.HELP
 export const callLocal = (to: string): LabelRef => ({ to, make: (off) => insn(Class.JMP | JmpOp.CALL, 0, CallSrc.LOCAL, 0, off) });
 export const callx = (reg: number) => insn(Class.JMP | JmpOp.CALL | Source.X, reg, 0, 0, 0);
 export const exit = () => insn(Class.JMP | JmpOp.EXIT);
+
+/** The InterpError a run of `p` raises (fails the test when the run succeeds). */
+export function runError(p: Insn[], opts: InterpOptions = {}): InterpError {
+  try {
+    new Interpreter(p, opts).run();
+  } catch (e) {
+    if (e instanceof InterpError) return e;
+    throw e;
+  }
+  throw new Error('expected the run to fail');
+}

@@ -2,23 +2,12 @@
 
 import { describe, expect, test } from 'vitest';
 import {
-  HelperRegistry, InterpError, Interpreter, MAX_CALL_FRAMES, conformanceHelpers, runProgram,
-  type InterpOptions,
+  HelperRegistry, MAX_CALL_FRAMES, conformanceHelpers, runProgram,
 } from '../../src/interp/index.js';
-import type { Insn } from '../../src/isa/index.js';
 import {
-  alu64, alu64x, call, callLocal, callx, exit, jmp, label, ldx, mov64, mov64x, prog, st,
+  alu64, alu64x, call, callLocal, callx, exit, jmp, label, ldx, mov64, mov64x, prog, st, runError,
 } from './build.js';
 
-function runError(p: Insn[], opts: InterpOptions = {}): InterpError {
-  try {
-    new Interpreter(p, opts).run();
-  } catch (e) {
-    if (e instanceof InterpError) return e;
-    throw e;
-  }
-  throw new Error('expected the run to fail');
-}
 
 describe('bpf2bpf calls', () => {
   test('the callee gets r1-r5 and its r0 comes back; r6-r9 are restored after exit', () => {

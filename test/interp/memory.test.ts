@@ -2,24 +2,15 @@
 
 import { describe, expect, test } from 'vitest';
 import {
-  Environment, INPUT_BASE, InterpError, Interpreter, Memory, STACK_AREA_BASE, runProgram,
+  Environment, INPUT_BASE, Interpreter, Memory, STACK_AREA_BASE, runProgram,
 } from '../../src/interp/index.js';
 import type { Insn } from '../../src/isa/index.js';
 import {
-  AtomicOp, alu64, alu64x, atomic, exit, lddw, ldMapValue, ldx, ldxs, mov64, mov64x, prog, st, stx,
+  AtomicOp, alu64, alu64x, atomic, exit, lddw, ldMapValue, ldx, ldxs, mov64, mov64x, prog, st, stx, runError,
 } from './build.js';
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
 
-function runError(p: Insn[], opts: ConstructorParameters<typeof Interpreter>[1] = {}): InterpError {
-  try {
-    new Interpreter(p, opts).run();
-  } catch (e) {
-    if (e instanceof InterpError) return e;
-    throw e;
-  }
-  throw new Error('expected the run to fail');
-}
 
 describe('loads from the input are little-endian', () => {
   const mem = bytes(0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x80, 0x80, 0xff, 0x7f);
