@@ -19,9 +19,9 @@ import { assembleProgram, parseDataFile, dataFileProgram } from '../../src/asm/i
 import { ElfError, loadObject, type ProgramSpec } from '../../src/elf/index.js';
 import { TailjitError, type SourceLocation } from '../../src/errors.js';
 import { CallSrc, Class, JmpOp, LD_IMM64, Layout, type Insn } from '../../src/isa/index.js';
-import { formatListing, JitError, type JitFunc, type JitPoke, type JitResult, type ListingOptions } from '../../src/jit/index.js';
-import { formatFuncListing } from '../../src/jit/listing.js';
-import { checkSupported } from '../../src/jit/supported.js';
+import {
+  checkSupported, formatFuncListing, formatListing, JitError, type JitFunc, type JitPoke, type JitResult, type ListingOptions,
+} from '../../src/jit/index.js';
 import { DEFAULT_PROFILE, PROFILES, getProfile, type Profile } from '../../src/profile/index.js';
 import { verify } from '../../src/verifier/index.js';
 import type { VerifiedProgram } from '../../src/verifier/types.js';

@@ -10,4 +10,5 @@ export {
 export type {
   Addrs, ExtableEntry, ImageAllocator, ImageRequest, JitFunc, JitOptions, JitPoke, JitResult, KernelSymbols, SlotTarget,
 } from './types.js';
-export { formatListing, type ListingOptions } from './listing.js';
+export { formatListing, formatFuncListing, type ListingOptions } from './listing.js';
+export { checkSupported } from './supported.js';

@@ -3,6 +3,7 @@
 // Later layers (the verifier, the JIT, the harness) add their own sections here.
 
 import type { Release } from '../isa/table.js';
+import { TailjitError } from '../errors.js';
 
 export interface TailCallSemantics {
   /** MAX_TAIL_CALL_CNT: tail calls allowed in one chain (33 on every profile here). */
@@ -393,7 +394,7 @@ export function isProfileName(s: string): s is ProfileName {
 
 export function getProfile(name: string): Profile {
   if (!isProfileName(name)) {
-    throw new Error(`unknown profile '${name}' (known: ${Object.keys(PROFILES).join(', ')})`);
+    throw new TailjitError('profile.unknown', `unknown profile '${name}' (known: ${Object.keys(PROFILES).join(', ')})`);
   }
   return PROFILES[name];
 }
