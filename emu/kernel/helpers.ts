@@ -103,6 +103,19 @@ function tracePrintk(env: HelperEnv, fmt: bigint, size: bigint, a1: bigint, a2: 
   return BigInt(text.length);
 }
 
+/**
+ * Helpers the kernel-text table (text.ts KALLSYMS) lacks, at the reference guest's addresses
+ * (programs/selftests/expected/5.10.223/kallsyms.txt, nokaslr).
+ */
+export const HELPER_KALLSYMS: ReadonlyMap<string, bigint> = new Map([
+  ['bpf_spin_unlock', 0xffffffff811d0860n],
+  ['bpf_spin_lock', 0xffffffff811d0880n],
+  ['bpf_sk_release', 0xffffffff816f8d10n],
+  ['bpf_sk_lookup_tcp', 0xffffffff816f9b60n],
+  // Not in 5.10 (6.1's tc programs call it): an address of tailjit's choosing, in a page of its own.
+  ['bpf_tc_sk_lookup_tcp', 0xffffffff81e01000n],
+]);
+
 /** The helpers and rewrite targets of the modeled 5.10 kernel. */
 export const KERNEL_FUNCTIONS: readonly KernelFunction[] = Object.freeze([
   { symbol: 'bpf_map_lookup_elem', id: 1, args: 2, fn: (env, m, k) => mapLookup(env, m, k) },
@@ -123,6 +136,13 @@ export const KERNEL_FUNCTIONS: readonly KernelFunction[] = Object.freeze([
     },
   },
   { symbol: 'bpf_ktime_get_boot_ns', id: 125, args: 0, fn: (env) => env.ktimeNs() },
+  // One CPU and no preemption inside a run: taking and dropping the lock change nothing.
+  { symbol: 'bpf_spin_lock', id: 93, args: 1, fn: () => 0n },
+  { symbol: 'bpf_spin_unlock', id: 94, args: 1, fn: () => 0n },
+  // The modeled kernel has no sockets: every lookup finds nothing (NULL), so nothing is released.
+  { symbol: 'bpf_sk_lookup_tcp', id: 84, args: 5, fn: () => 0n },
+  { symbol: 'bpf_sk_release', id: 86, args: 1, fn: () => 0n },
+  { symbol: 'bpf_tc_sk_lookup_tcp', id: null, args: 5, fn: () => 0n },
   {
     symbol: '__htab_map_lookup_elem', id: null, args: 2,
     fn: (env, m, k) => {

@@ -9,7 +9,7 @@ import type { Profile } from '../../src/profile/index.js';
 import type { ImageAllocator, ImageRequest, KernelSymbols } from '../../src/jit/types.js';
 import type { KernelLayout } from '../../src/verifier/types.js';
 import { KernelError } from './errors.js';
-import { KERNEL_FUNCTIONS, Prandom, type HelperEnv, type KernelFunction } from './helpers.js';
+import { HELPER_KALLSYMS, KERNEL_FUNCTIONS, Prandom, type HelperEnv, type KernelFunction } from './helpers.js';
 import { createMap, type EmuMap } from './maps.js';
 import { KernelMemory, PAGE_SIZE, pageUp } from './memory.js';
 import { bpfProg, PROG_TYPE } from './structs.js';
@@ -25,6 +25,17 @@ export const THREAD_SIZE = 16 * 1024;
  * bpf_dispatcher_nop_func, modeled as 512 bytes in all (16-byte aligned, as at a C call).
  */
 export const ENTRY_STACK_USE = 0x200;
+
+/**
+ * Kernel data the verifier's rewrites address: `jiffies` at the reference guest's address (the
+ * ld_imm64 of bpf_jiffies64's inlining in programs/selftests/expected/5.10.223, nokaslr).
+ */
+export const KERNEL_DATA: ReadonlyMap<string, bigint> = new Map([['jiffies', 0xffffffff82607980n]]);
+/**
+ * The fixed value of `jiffies` (it never ticks in the model): INITIAL_JIFFIES of CONFIG_HZ=250,
+ * (u32)(-300 * HZ), plus 250 ticks for the 1 s of uptime the modeled clock starts at.
+ */
+export const JIFFIES_VALUE = 0x1_0000_0000n - 300n * 250n + 250n;
 
 /** BPF r1..r5 as the JIT maps them: rdi, rsi, rdx, rcx, r8. */
 const ARG_REGS = [X86Reg.RDI, X86Reg.RSI, X86Reg.RDX, X86Reg.RCX, X86Reg.R8];
@@ -89,11 +100,12 @@ export class Kernel {
       this.mem = new KernelMemory(this.uc);
       this.#env = this.#makeEnv(this.mem);
       const functions = options.functions ?? KERNEL_FUNCTIONS;
-      const symbols = new Map(ALL_SYMBOLS);
+      const symbols = new Map([...ALL_SYMBOLS, ...HELPER_KALLSYMS]);
       this.symbolTable = symbols;
       // Hooks first: with nothing mapped yet the binding has no translated blocks to drop.
       for (const f of functions) this.#installFunction(f);
       this.mem.mapTextPages(symbols, TEXT_FILL, this.#text(functions));
+      this.#mapKernelData();
       const stack = this.mem.alloc('vmalloc', THREAD_SIZE, 'the kernel stack', 'stack', { guardBefore: 1, guardAfter: 1 });
       this.stackBase = stack.begin;
       this.stackTop = stack.end;
@@ -106,6 +118,15 @@ export class Kernel {
       this.uc.close();
       throw e;
     }
+  }
+
+  /** One page per kernel data symbol, holding its value (only `jiffies` so far). */
+  #mapKernelData(): void {
+    const at = KERNEL_DATA.get('jiffies')!;
+    const page = at & ~BigInt(PAGE_SIZE - 1);
+    const value = new Uint8Array(8);
+    new DataView(value.buffer).setBigUint64(0, JIFFIES_VALUE, true);
+    this.mem.mapAt(page, PAGE_SIZE, 'kernel data (jiffies)', 'object', { symbols: new Map([[at, 'jiffies']]), contents: [[Number(at - page), value]] });
   }
 
   symbol(name: string): bigint {
@@ -140,7 +161,7 @@ export class Kernel {
         if (m.kind !== 'array') throw new KernelError('kernel.unknown', `map ${m.name} has no direct value address (not an array map)`);
         return m.valueAddress;
       },
-      kernelSymbol: (name) => (this.#isInstalled(name) ? this.symbolTable.get(name) : undefined),
+      kernelSymbol: (name) => (this.#isInstalled(name) ? this.symbolTable.get(name) : KERNEL_DATA.get(name)),
     };
   }
 

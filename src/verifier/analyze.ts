@@ -12,8 +12,9 @@
 //
 // Approximations (listed in `Env.notChecked`): values are constants, unsigned ranges or
 // "fp/ctx/map value/packet + constant"; bounds of map-value and packet accesses, helper
-// argument types other than maps, reference tracking, spin locks and loop termination are not
-// checked. Paths are pruned only when the whole abstract state repeats exactly, so a loop
+// argument types other than maps and loop termination are not checked. References and locks
+// are tracked for the socket lookups, bpf_sk_release and bpf_spin_lock/unlock only (a state's
+// `refs` and `lock`): enough for 5.10's rules about tail calls, calls and exits while one is held. Paths are pruned only when the whole abstract state repeats exactly, so a loop
 // with an unknown bound is explored once per distinct state instead of being proved finite.
 // For clang's -O2 output this visits the same instructions and finds the same depths and
 // constants as the kernel.
@@ -25,7 +26,7 @@ import {
 import { MapType } from '../elf/types.js';
 import type { Env } from './env.js';
 import type { KInsn } from './kinsn.js';
-import { HelperId, helperName, mapArgRegister, returnsMapValueOrNull, unknownHelperMessage } from './helpers.js';
+import { acquiresSocket, HelperId, helperName, mapArgRegister, returnsMapValueOrNull, unknownHelperMessage } from './helpers.js';
 import { ctxLoadKind } from './ctx.js';
 import { releaseNote } from './opcodes.js';
 
@@ -43,6 +44,8 @@ type Val =
   | { readonly t: 'map'; readonly map: number }
   | { readonly t: 'mapval'; readonly map: number; readonly off: number | null; readonly nullable: boolean; readonly id: number }
   | { readonly t: 'pkt' | 'pkt_end' | 'pkt_meta' | 'ptr' }
+  /** PTR_TO_SOCKET(_OR_NULL) from a lookup: `ref` is its reference's id (also the NULL-check id). */
+  | { readonly t: 'sock'; readonly nullable: boolean; readonly ref: number }
   /** An argument of a global function: a scalar or the context, as its BTF says. */
   | { readonly t: 'garg' };
 
@@ -66,8 +69,18 @@ interface Frame {
   readonly ret: number;
 }
 
+/** An acquired reference (struct bpf_reference_state): its id and the slot of the acquiring call. */
+interface Ref {
+  readonly id: number;
+  readonly insn: number;
+}
+
 interface State {
   frames: Frame[];
+  /** References not yet released, in acquisition order. */
+  refs: Ref[];
+  /** active_spin_lock: the id of the map value whose lock is held, or 0. */
+  lock: number;
 }
 
 export interface Analysis {
@@ -82,7 +95,7 @@ export function analyze(env: Env): Analysis {
   env.notChecked.push(
     'bounds of map value and packet accesses',
     'helper argument types other than maps and stack memory',
-    'reference tracking and spin locks',
+    'reference tracking and spin locks beyond socket lookups, bpf_sk_release and bpf_spin_lock/unlock on a map value',
     'termination of loops (paths are pruned only on identical abstract states)',
   );
   return { processed: a.processed };
@@ -101,7 +114,7 @@ class Analyzer {
     regs[1] = subprog === 0 ? { t: 'ctx', off: 0 } : { t: 'garg' };
     if (subprog !== 0) for (let r = 2; r <= 5; r++) regs[r] = { t: 'garg' };
     regs[FP] = { t: 'fp', frame: 0, off: 0 };
-    const work: { slot: number; st: State }[] = [{ slot: this.env.subprogs[subprog].start, st: { frames: [{ subprog, regs, stack: new Map(), ret: -1 }] } }];
+    const work: { slot: number; st: State }[] = [{ slot: this.env.subprogs[subprog].start, st: { frames: [{ subprog, regs, stack: new Map(), ret: -1 }], refs: [], lock: 0 } }];
     while (work.length > 0) {
       const { slot, st } = work.pop()!;
       this.path(slot, st, work);
@@ -147,7 +160,7 @@ class Analyzer {
             env.aux[slot + 1].seen = true;
             slot += 2;
           } else {
-            this.ldAbs(slot, k, f);
+            this.ldAbs(slot, k, st, f);
             slot++;
           }
           break;
@@ -261,6 +274,9 @@ class Analyzer {
       case 'ptr':
         this.pointerKind(slot, 'ptr');
         return any;
+      case 'sock':
+        if (!base.nullable) throw env.notModeled('reads of struct bpf_sock fields (convert_ctx_accesses of sockets)', slot);
+        return env.fail('verifier.invalid-access', `R${k.src} invalid mem access '${regTypeName(base, env)}'`, slot);
       default:
         return env.fail('verifier.invalid-access', `R${k.src} invalid mem access '${regTypeName(base, env)}'`, slot);
     }
@@ -390,7 +406,7 @@ class Analyzer {
   }
 
   /** check_ld_abs(): legacy packet loads, which end up as a helper call. */
-  private ldAbs(slot: number, k: KInsn, f: Frame): void {
+  private ldAbs(slot: number, k: KInsn, st: State, f: Frame): void {
     const env = this.env;
     const type = env.program.type;
     if (type !== 'socket_filter' && type !== 'sched_cls') {
@@ -399,6 +415,8 @@ class Analyzer {
     if (k.dst !== 0 || k.off !== 0 || sizeOf(k.code) === Size.DW || (modeOf(k.code) === Mode.ABS && k.src !== 0)) {
       env.fail('verifier.reserved-fields', 'BPF_LD_[ABS|IND] uses reserved fields', slot);
     }
+    if (st.refs.length > 0) this.referenceLeak(st, slot, 'BPF_LD_[ABS|IND] cannot be mixed with socket references');
+    if (st.lock) env.fail('verifier.spin-lock', 'BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region', slot);
     const ctx = this.read(f, 6, slot);
     if (ctx.t !== 'ctx') env.fail('verifier.ld-abs', 'at the time of BPF_LD_ABS|IND R6 != pointer to skb', slot);
     if (modeOf(k.code) === Mode.IND) this.read(f, k.src, slot);
@@ -416,6 +434,9 @@ class Analyzer {
       if (srcOf(k.code) !== Source.K || k.off !== 0 || (k.src !== 0 && k.src !== CallSrc.LOCAL) || k.dst !== 0 || jmp32) {
         env.fail('verifier.reserved-fields', 'BPF_CALL uses reserved fields', slot, releaseNote(env, k));
       }
+      if (st.lock && (k.src === CallSrc.LOCAL || k.imm !== HelperId.spin_unlock)) {
+        env.fail('verifier.spin-lock', 'function calls are not allowed while holding a lock', slot);
+      }
       return k.src === CallSrc.LOCAL ? this.callLocal(slot, k, st, f) : { slot: this.callHelper(slot, k, st, f), st };
     }
     if (op === JmpOp.JA) {
@@ -428,6 +449,7 @@ class Analyzer {
       if (srcOf(k.code) !== Source.K || k.imm !== 0 || k.src !== 0 || k.dst !== 0 || jmp32) {
         env.fail('verifier.reserved-fields', 'BPF_EXIT uses reserved fields', slot);
       }
+      if (st.lock) env.fail('verifier.spin-lock', 'bpf_spin_unlock is missing', slot);
       return this.exit(slot, st, f);
     }
     if (op > JmpOp.JSLE) env.fail('verifier.reserved-fields', `invalid BPF_JMP/JMP32 opcode ${(op >> 4).toString(16)}`, slot);
@@ -441,15 +463,18 @@ class Analyzer {
     if (taken === false) return { slot: slot + 1, st };
     // Both ways: the kernel continues with the fall-through and pushes the branch.
     const other = cloneState(st);
-    refine(op, jmp32, true, other.frames[other.frames.length - 1], k, x);
-    refine(op, jmp32, false, f, k, x);
+    refine(op, jmp32, true, other, k, x);
+    refine(op, jmp32, false, st, k, x);
     work.push({ slot: target, st: other });
     return { slot: slot + 1, st };
   }
 
   private exit(slot: number, st: State, f: Frame): { slot: number; st: State } | null {
     this.read(f, 0, slot);
-    if (st.frames.length === 1) return null;
+    if (st.frames.length === 1) {
+      if (st.refs.length > 0) this.referenceLeak(st, slot);
+      return null;
+    }
     st.frames.pop();
     const caller = st.frames[st.frames.length - 1];
     caller.regs[0] = f.regs[0];
@@ -506,13 +531,68 @@ class Analyzer {
       const v = f.regs[r];
       if (v.t === 'fp' && v.off !== null && v.off < 0) this.touchStack(st, v.frame, v.off, 1, slot);
     }
-    if (id === HelperId.tail_call) this.recordKey(slot, f, map!);
+    if (id === HelperId.spin_lock || id === HelperId.spin_unlock) this.spinLock(slot, st, f, id === HelperId.spin_lock);
+    if (id === HelperId.sk_release) this.release(slot, st, f);
+    if (id === HelperId.tail_call) {
+      this.recordKey(slot, f, map!);
+      if (st.refs.length > 0) this.referenceLeak(st, slot, 'tail_call would lead to reference leak');
+    }
     for (let r = 1; r <= 5; r++) f.regs[r] = UNINIT;
     // r0 after a tail call that fell through is readable (5.10.223 accepts `call 12; exit`,
     // programs/reject_stack256), so every helper but the lookups returns a scalar here.
     if (returnsMapValueOrNull(id)) f.regs[0] = { t: 'mapval', map: map!, off: 0, nullable: true, id: this.nextId++ };
+    else if (acquiresSocket(id)) f.regs[0] = this.acquire(slot, st);
     else f.regs[0] = UNKNOWN;
     return slot + 1;
+  }
+
+  /**
+   * A socket lookup's r0: the kernel takes one id for the register (++id_gen), then
+   * acquire_reference_state() another, which becomes both its id and ref_obj_id.
+   */
+  private acquire(slot: number, st: State): Val {
+    this.nextId++;
+    const ref = this.nextId++;
+    st.refs.push({ id: ref, insn: slot });
+    return { t: 'sock', nullable: true, ref };
+  }
+
+  /** release_reference(): the reference ends; every copy of the pointer becomes unknown. */
+  private release(slot: number, st: State, f: Frame): void {
+    const v = this.read(f, 1, slot);
+    if (v.t !== 'sock' || v.nullable) throw this.env.notModeled(`bpf_sk_release of R1 type=${regTypeName(v, this.env)} (only a non-NULL socket from a lookup is modeled)`, slot);
+    st.refs = st.refs.filter((r) => r.id !== v.ref);
+    replaceAll(st, (x) => (x.t === 'sock' && x.ref === v.ref ? UNKNOWN : x));
+  }
+
+  /** check_reference_leak(): one line per outstanding reference, then the caller's reason, if any. */
+  private referenceLeak(st: State, slot: number, reason?: string): never {
+    const lines = st.refs.map((r) => `Unreleased reference id=${r.id} alloc_insn=${this.env.aux[r.insn]?.origIdx ?? r.insn}`);
+    if (reason) lines.push(reason);
+    return this.env.fail('verifier.reference-leak', lines.join('\n'), slot);
+  }
+
+  /** process_spin_lock(): a lock at the constant offset of the map value's one bpf_spin_lock. */
+  private spinLock(slot: number, st: State, f: Frame, lock: boolean): void {
+    const env = this.env;
+    const v = this.read(f, 1, slot);
+    if (v.t !== 'mapval' || v.nullable) return env.fail('verifier.invalid-access', `R1 type=${regTypeName(v, env)} expected=map_value`, slot);
+    const map = env.map(v.map);
+    if (v.off === null) return env.fail('verifier.spin-lock', 'R1 doesn\'t have constant offset. bpf_spin_lock has to be at the constant offset', slot);
+    const at = spinLockOffset(env, v.map);
+    if (at === 'no-btf') env.fail('verifier.spin-lock', `map '${map.name}' has to have BTF in order to use bpf_spin_lock`, slot);
+    if (at === 'many') env.fail('verifier.spin-lock', `map '${map.name}' has more than one 'struct bpf_spin_lock'`, slot);
+    if (at === 'not-struct') env.fail('verifier.spin-lock', `map '${map.name}' is not a struct type or bpf_spin_lock is mangled`, slot);
+    if (at === 'none') env.fail('verifier.spin-lock', `map '${map.name}' doesn't have 'struct bpf_spin_lock'`, slot);
+    if (at !== v.off) env.fail('verifier.spin-lock', `off ${v.off} doesn't point to 'struct bpf_spin_lock'`, slot);
+    if (lock) {
+      if (st.lock) env.fail('verifier.spin-lock', 'Locking two bpf_spin_locks are not allowed', slot);
+      st.lock = v.id;
+      return;
+    }
+    if (!st.lock) env.fail('verifier.spin-lock', 'bpf_spin_unlock without taking a lock', slot);
+    if (st.lock !== v.id) env.fail('verifier.spin-lock', 'bpf_spin_unlock of different lock', slot);
+    st.lock = 0;
   }
 
   /** check_map_func_compatibility(), the two directions for prog arrays. */
@@ -542,6 +622,32 @@ class Analyzer {
 }
 
 // ---- stack contents ----------------------------------------------------------------------
+
+/** Applies `fix` to every register and spilled register of every frame. */
+function replaceAll(st: State, fix: (v: Val) => Val): void {
+  for (const f of st.frames) {
+    for (let r = 0; r < 11; r++) f.regs[r] = fix(f.regs[r]);
+    for (const [spi, s] of f.stack) if (s.spill) f.stack.set(spi, { spill: fix(s.spill), bytes: s.bytes });
+  }
+}
+
+/**
+ * btf_find_spin_lock() on the map's value type: the offset of its one top-level `struct
+ * bpf_spin_lock` member, or why there is none.
+ */
+function spinLockOffset(env: Env, index: number): number | 'no-btf' | 'not-struct' | 'many' | 'none' {
+  const btf = env.object.btf;
+  const id = env.map(index).btfValueTypeId;
+  if (!btf || !id) return 'no-btf';
+  const t = btf.skipMods(id);
+  if (t.kind !== 'struct' && t.kind !== 'union') return 'not-struct';
+  const locks = t.members.filter((m) => {
+    const mt = btf.skipMods(m.type);
+    return mt.kind === 'struct' && mt.name === 'bpf_spin_lock';
+  });
+  if (locks.length > 1) return 'many';
+  return locks.length === 0 ? 'none' : locks[0].bitOffset / 8;
+}
 
 function readStack(stack: Map<number, StackSlot>, off: number, size: number): Val {
   const spi = Math.floor(off / 8);
@@ -655,9 +761,9 @@ function aluValue(op: number, is64: boolean, d: Val, s: Val): Val {
 
 /** is_branch_taken(): true / false when the outcome is known, else null. */
 function branchTaken(op: number, jmp32: boolean, d: Val, s: Val): boolean | null {
-  if (d.t === 'mapval' || (d.t !== 'scalar' && isPtr(d))) {
+  if (d.t !== 'scalar' && isPtr(d)) {
     // Pointers that can never be NULL compared with 0 (reg_type_not_null: map values).
-    if (d.t === 'mapval' && !d.nullable && isConst(s) && s.lo === 0n && !jmp32) {
+    if ((d.t === 'mapval' || d.t === 'sock') && !d.nullable && isConst(s) && s.lo === 0n && !jmp32) {
       if (op === JmpOp.JEQ) return false;
       if (op === JmpOp.JNE) return true;
     }
@@ -710,15 +816,25 @@ function branchTaken(op: number, jmp32: boolean, d: Val, s: Val): boolean | null
 }
 
 /** reg_set_min_max() and mark_ptr_or_null_regs(), for the cases this model tracks. */
-function refine(op: number, jmp32: boolean, taken: boolean, f: Frame, k: KInsn, x: boolean): void {
+function refine(op: number, jmp32: boolean, taken: boolean, st: State, k: KInsn, x: boolean): void {
+  const f = st.frames[st.frames.length - 1];
   const d = f.regs[k.dst];
+  const nullCheck = !x && k.imm === 0 && (op === JmpOp.JEQ || op === JmpOp.JNE) && !jmp32;
   // NULL checks of a map value: the pointer becomes non-NULL or the scalar 0 on each side.
-  if (d.t === 'mapval' && d.nullable && !x && k.imm === 0 && (op === JmpOp.JEQ || op === JmpOp.JNE) && !jmp32) {
+  if (d.t === 'mapval' && d.nullable && nullCheck) {
     const isNull = (op === JmpOp.JEQ) === taken;
     const id = d.id;
     const fix = (v: Val): Val => (v.t === 'mapval' && v.id === id ? (isNull ? konst(0n) : { ...v, nullable: false }) : v);
     for (let r = 0; r < 11; r++) f.regs[r] = fix(f.regs[r]);
     for (const [spi, s] of f.stack) if (s.spill) f.stack.set(spi, { spill: fix(s.spill), bytes: s.bytes });
+    return;
+  }
+  // The same for a socket, in every frame; a NULL socket holds no reference.
+  if (d.t === 'sock' && d.nullable && nullCheck) {
+    const isNull = (op === JmpOp.JEQ) === taken;
+    const ref = d.ref;
+    replaceAll(st, (v) => (v.t === 'sock' && v.ref === ref ? (isNull ? konst(0n) : { ...v, nullable: false }) : v));
+    if (isNull) st.refs = st.refs.filter((r) => r.id !== ref);
     return;
   }
   if (x || jmp32 || d.t !== 'scalar') return;
@@ -745,6 +861,7 @@ function regTypeName(v: Val, env?: Env): string {
     case 'fp': return 'fp';
     case 'map': return 'map_ptr';
     case 'mapval': return v.nullable ? 'map_value_or_null' : 'map_value';
+    case 'sock': return v.nullable ? 'sock_or_null' : 'sock';
     case 'uninit': return '?';
     default: return v.t;
   }
@@ -753,7 +870,11 @@ function regTypeName(v: Val, env?: Env): string {
 // ---- state copies and keys ---------------------------------------------------------------
 
 function cloneState(st: State): State {
-  return { frames: st.frames.map((f) => ({ subprog: f.subprog, regs: [...f.regs], stack: new Map(f.stack), ret: f.ret })) };
+  return {
+    frames: st.frames.map((f) => ({ subprog: f.subprog, regs: [...f.regs], stack: new Map(f.stack), ret: f.ret })),
+    refs: [...st.refs],
+    lock: st.lock,
+  };
 }
 
 function valKey(v: Val): string {
@@ -763,12 +884,14 @@ function valKey(v: Val): string {
     case 'ctx': return `c${v.off}`;
     case 'map': return `m${v.map}`;
     case 'mapval': return `v${v.map}:${v.off}:${v.nullable ? `n${v.id}` : ''}`;
+    case 'sock': return `o${v.nullable ? 'n' : ''}${v.ref}`;
     default: return v.t[0] + v.t.slice(-1);
   }
 }
 
 function stateKey(st: State): string {
-  return st.frames
+  const held = `${st.lock}|${st.refs.map((r) => r.id).join(',')}|`;
+  return held + st.frames
     .map((f) => {
       const stack = [...f.stack.entries()].sort((a, b) => a[0] - b[0]).map(([spi, s]) => `${spi}=${s.spill ? valKey(s.spill) : s.bytes}`);
       return `${f.subprog}@${f.ret}:${f.regs.map(valKey).join(',')}/${stack.join(',')}`;

@@ -32,6 +32,8 @@ export type VerifierErrorCode =
   | 'verifier.ld-abs'
   | 'verifier.invalid-access'
   | 'verifier.too-complex'
+  | 'verifier.spin-lock'
+  | 'verifier.reference-leak'
   | 'verifier.not-modeled';
 
 export class VerifierError extends TailjitError {

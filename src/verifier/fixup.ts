@@ -28,6 +28,10 @@ export const KernelSymbol = {
   skbLoad16: 'bpf_skb_load_helper_16_no_cache',
   skbLoad32: 'bpf_skb_load_helper_32_no_cache',
   htabLookup: '__htab_map_lookup_elem',
+  /** tc programs' socket lookups after 5.10 (6.1.192's images call it; 5.10.223's call bpf_sk_lookup_tcp). */
+  tcSkLookupTcp: 'bpf_tc_sk_lookup_tcp',
+  /** Kernel data, not a function: the u64 tick counter bpf_jiffies64 reads. */
+  jiffies: 'jiffies',
 } as const;
 
 /** map->ops of the map types modeled: the functions a map helper call is redirected to. */
@@ -100,6 +104,18 @@ function arrayLookup(elemValueSize: number, maxEntries: number): KInsn[] {
   ];
 }
 
+/** 5.10 on 64-bit with a JIT: bpf_jiffies64 becomes `r0 = &jiffies ll; r0 = *(u64 *)(r0 + 0)`. */
+function jiffiesLoad(env: Env, slot: number): KInsn[] {
+  const addr = symbol(env, KernelSymbol.jiffies);
+  if (addr === undefined) throw env.notModeled(`bpf_jiffies64 (inlined by 5.10 when JIT-ed): the layout has no address for ${KernelSymbol.jiffies}`, slot);
+  const v = BigInt.asUintN(64, addr);
+  return [
+    raw(Class.LD | Mode.IMM | Size.DW, 0, 0, 0, Number(BigInt.asIntN(32, v & 0xffffffffn))),
+    raw(0, 0, 0, 0, Number(BigInt.asIntN(32, v >> 32n))),
+    ldxMem(Size.DW, 0, 0, 0),
+  ];
+}
+
 export function fixupBpfCalls(env: Env): void {
   for (let i = 0; i < env.len; i++) {
     const k = env.slots[i];
@@ -128,7 +144,11 @@ function fixupHelperCall(env: Env, i: number, k: KInsn): number {
     tailCall(env, i, k);
     return i;
   }
-  if (k.imm === 118 && env.jitRequested) throw env.notModeled('bpf_jiffies64 (inlined by 5.10 when JIT-ed)', i);
+  if (k.imm === HelperId.jiffies64 && env.jitRequested) {
+    const p = jiffiesLoad(env, i);
+    env.patch(i, p);
+    return i + p.length - 1;
+  }
   if (env.jitRequested && MAP_OP_HELPERS.has(k.imm) && aux.mapPtr !== undefined && aux.mapPtr !== 'poison') {
     const map = env.map(aux.mapPtr);
     if (k.imm === HelperId.map_lookup_elem && map.type === MapType.ARRAY && (map.flags & 0x1000) === 0) {
@@ -157,10 +177,26 @@ function fixupHelperCall(env: Env, i: number, k: KInsn): number {
       throw env.notModeled(`map helper #${k.imm} on map type ${map.type} (its map->ops functions)`, i);
     }
   }
+  const tcAddr = tcVariant(env, k.imm);
+  if (tcAddr !== undefined) {
+    env.slots[i] = { ...k, imm: callImm(env, tcAddr, i) };
+    return i;
+  }
   const addr = env.options.layout.helperAddress(k.imm);
   if (addr === undefined) env.fail('verifier.unknown-helper', `unknown func #${k.imm}`, i);
   env.slots[i] = { ...k, imm: callImm(env, addr, i) };
   return i;
+}
+
+/**
+ * After 5.10 a tc program's bpf_sk_lookup_tcp is bpf_tc_sk_lookup_tcp_proto (the netns of the
+ * skb's device): its function, when the profile is not 5.10's and the layout has it.
+ */
+function tcVariant(env: Env, id: number): bigint | undefined {
+  if (id !== HelperId.sk_lookup_tcp || env.program.type !== 'sched_cls' || env.options.profile.name === 'linux-5.10') return undefined;
+  const addr = symbol(env, KernelSymbol.tcSkLookupTcp);
+  if (addr === undefined) env.notChecked.push(`${KernelSymbol.tcSkLookupTcp}: not in the layout; bpf_sk_lookup_tcp is called instead`);
+  return addr;
 }
 
 /** §7.5: BPF_TAIL_CALL with a poke descriptor when key and map are known, else indirect. */

@@ -11,7 +11,16 @@ export const HelperId = {
   map_push_elem: 87,
   map_pop_elem: 88,
   map_peek_elem: 89,
+  sk_lookup_tcp: 84,
+  sk_lookup_udp: 85,
+  sk_release: 86,
+  spin_lock: 93,
+  spin_unlock: 94,
+  jiffies64: 118,
 } as const;
+
+/** Helpers returning a referenced socket or NULL (is_acquire_function(): RET_PTR_TO_SOCKET_OR_NULL). */
+export const acquiresSocket = (id: number): boolean => id === HelperId.sk_lookup_tcp || id === HelperId.sk_lookup_udp;
 
 /** func_id_name() for the ids of the first releases (enough for messages about them). */
 const NAMES: readonly string[] = [
