@@ -103,19 +103,6 @@ function tracePrintk(env: HelperEnv, fmt: bigint, size: bigint, a1: bigint, a2: 
   return BigInt(text.length);
 }
 
-/**
- * Helpers the kernel-text table (text.ts KALLSYMS) lacks, at the reference guest's addresses
- * (programs/selftests/expected/5.10.223/kallsyms.txt, nokaslr).
- */
-export const HELPER_KALLSYMS: ReadonlyMap<string, bigint> = new Map([
-  ['bpf_spin_unlock', 0xffffffff811d0860n],
-  ['bpf_spin_lock', 0xffffffff811d0880n],
-  ['bpf_sk_release', 0xffffffff816f8d10n],
-  ['bpf_sk_lookup_tcp', 0xffffffff816f9b60n],
-  // Not in 5.10 (6.1's tc programs call it): an address of tailjit's choosing, in a page of its own.
-  ['bpf_tc_sk_lookup_tcp', 0xffffffff81e01000n],
-]);
-
 /** The helpers and rewrite targets of the modeled 5.10 kernel. */
 export const KERNEL_FUNCTIONS: readonly KernelFunction[] = Object.freeze([
   { symbol: 'bpf_map_lookup_elem', id: 1, args: 2, fn: (env, m, k) => mapLookup(env, m, k) },

@@ -9,7 +9,7 @@ import type { Profile } from '../../src/profile/index.js';
 import type { ImageAllocator, ImageRequest, KernelSymbols } from '../../src/jit/types.js';
 import type { KernelLayout } from '../../src/verifier/types.js';
 import { KernelError } from './errors.js';
-import { HELPER_KALLSYMS, KERNEL_FUNCTIONS, Prandom, type HelperEnv, type KernelFunction } from './helpers.js';
+import { KERNEL_FUNCTIONS, Prandom, type HelperEnv, type KernelFunction } from './helpers.js';
 import { createMap, type EmuMap } from './maps.js';
 import { KernelMemory, PAGE_SIZE, pageUp } from './memory.js';
 import { bpfProg, PROG_TYPE } from './structs.js';
@@ -100,7 +100,7 @@ export class Kernel {
       this.mem = new KernelMemory(this.uc);
       this.#env = this.#makeEnv(this.mem);
       const functions = options.functions ?? KERNEL_FUNCTIONS;
-      const symbols = new Map([...ALL_SYMBOLS, ...HELPER_KALLSYMS]);
+      const symbols = new Map(ALL_SYMBOLS);
       this.symbolTable = symbols;
       // Hooks first: with nothing mapped yet the binding has no translated blocks to drop.
       for (const f of functions) this.#installFunction(f);

@@ -29,9 +29,13 @@ export const KALLSYMS = Object.freeze({
   bpf_get_current_pid_tgid: 0xffffffff811d02b0n,
   bpf_ktime_get_ns: 0xffffffff811d0360n,
   bpf_ktime_get_boot_ns: 0xffffffff811d0370n,
+  bpf_spin_unlock: 0xffffffff811d0860n,
+  bpf_spin_lock: 0xffffffff811d0880n,
   bpf_skb_load_helper_8_no_cache: 0xffffffff816f3c70n,
   bpf_skb_load_helper_16_no_cache: 0xffffffff816f3da0n,
   bpf_skb_load_helper_32_no_cache: 0xffffffff816f3ee0n,
+  bpf_sk_release: 0xffffffff816f8d10n,
+  bpf_sk_lookup_tcp: 0xffffffff816f9b60n,
   srso_alias_safe_ret: 0xffffffff81b04104n,
   __x86_indirect_thunk_rcx: 0xffffffff81c01e00n,
   __x86_indirect_thunk_rdx: 0xffffffff81c01e20n,
@@ -51,6 +55,7 @@ const TAILJIT_SYMBOL_NAMES = [
   'array_map_update_elem', 'array_map_delete_elem',
   'tailjit_helper_5_unwind',
   'tailjit_bpf_tail_call',
+  'bpf_tc_sk_lookup_tcp', // not in 5.10: 6.1's tc programs call it
 ] as const;
 export const TAILJIT_SYMBOLS: Readonly<Record<(typeof TAILJIT_SYMBOL_NAMES)[number], bigint>> = Object.freeze(
   Object.fromEntries(TAILJIT_SYMBOL_NAMES.map((n, i) => [n, TAILJIT_TEXT_BASE + 0x40n * BigInt(i)])) as Record<(typeof TAILJIT_SYMBOL_NAMES)[number], bigint>,

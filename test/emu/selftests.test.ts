@@ -13,7 +13,6 @@ import { describe, expect, it } from 'vitest';
 import { readScenario, runScenario, ScenarioError, type Scenario, type ScenarioResult, type Step } from '../../emu/scenario.js';
 import { isProfileName, PROFILES, type ProfileName } from '../../src/profile/index.js';
 import { ALL_SYMBOLS } from '../../emu/kernel/index.js';
-import { HELPER_KALLSYMS } from '../../emu/kernel/helpers.js';
 import { byAddress, programsWithoutAddresses, readKallsyms } from '../helpers/images.js';
 
 const DIR = join(import.meta.dirname, '../../programs/selftests');
@@ -59,7 +58,7 @@ const without = (g: Record<string, unknown>, drop: readonly string[]): Record<st
 
 for (const { profile, release } of RELEASES) {
   const expected = join(DIR, 'expected', release);
-  const symbols = { mine: byAddress(new Map([...ALL_SYMBOLS, ...HELPER_KALLSYMS])), theirs: readKallsyms(join(expected, 'kallsyms.txt')) };
+  const symbols = { mine: byAddress(ALL_SYMBOLS), theirs: readKallsyms(join(expected, 'kallsyms.txt')) };
   const options = { profile: PROFILES[profile] };
 
   describe(`programs/selftests on ${profile} against ${release}`, () => {
