@@ -128,6 +128,13 @@ function build(): Form[] {
     }
   }
 
+  // BPF_LOAD_ACQ / BPF_STORE_REL (Linux 6.15): dst = *(src + off) and *(dst + off) = src, the
+  // operands of ldx and stx, in every size.
+  for (const [s, size] of sizes) {
+    add({ code: Class.STX | Mode.ATOMIC | size, mnemonic: `load_acq${s}`, shape: 'ldx', select: { field: 'imm', value: 0x100 }, cpu: 4, since: [6, 15], feature: 'load-acquire (BPF_LOAD_ACQ)' });
+    add({ code: Class.STX | Mode.ATOMIC | size, mnemonic: `store_rel${s}`, shape: 'stx', select: { field: 'imm', value: 0x110 }, cpu: 4, since: [6, 15], feature: 'store-release (BPF_STORE_REL)' });
+  }
+
   add({ code: Class.JMP | JmpOp.JA, mnemonic: 'ja', shape: 'ja', cpu: 1, since: V1, feature: 'ja' });
   add({ code: Class.JMP32 | JmpOp.JA, mnemonic: 'ja32', shape: 'gotol', cpu: 4, since: [6, 6], feature: 'gotol (cpu v4)' });
   const conds: [string, number, 1 | 2][] = [

@@ -32,6 +32,28 @@ export function emitMovReg(e: Emitter, is64: boolean, dst: JitReg, src: JitReg):
 }
 
 /**
+ * `emit_movsx_reg` (cpu v4 `movsx`, MOV with off = 8/16/32; always emitted, even for dst == src).
+ *   movsx dst, src8       ; 64-bit: 48/49/4c/4d 0f be /r; 32-bit: 40..45 0f be /r (REX always: sil, dil)
+ *   movsx dst, src16      ; 64-bit: REX.W 0f bf /r; 32-bit: [41/44/45] 0f bf /r
+ *   movsxd dst, src32     ; 64-bit only: REX.W 63 /r
+ * dst is in ModRM.reg, src in ModRM.rm. Other widths emit nothing (the verifier refuses them).
+ */
+export function emitMovsxReg(e: Emitter, is64: boolean, bits: number, dst: JitReg, src: JitReg): void {
+  if (is64) {
+    if (bits === 8) e.u8(add2mod(REX_W, src, dst), 0x0f, 0xbe, add2reg(MOD_REG, src, dst));
+    else if (bits === 16) e.u8(add2mod(REX_W, src, dst), 0x0f, 0xbf, add2reg(MOD_REG, src, dst));
+    else if (bits === 32) e.u8(add2mod(REX_W, src, dst), 0x63, add2reg(MOD_REG, src, dst));
+    return;
+  }
+  if (bits === 8) {
+    e.u8(add2mod(REX, src, dst), 0x0f, 0xbe, add2reg(MOD_REG, src, dst));
+  } else if (bits === 16) {
+    if (isEreg(dst) || isEreg(src)) e.u8(add2mod(REX, src, dst));
+    e.u8(0x0f, 0xbf, add2reg(MOD_REG, src, dst));
+  }
+}
+
+/**
  * `emit_mov_imm32`: the first form that applies.
  *   mov dst, simm32       ; sign_propagate and imm < 0: 48 c7 c0+r id (sign-extends)
  *   xor dst32, dst32      ; imm == 0: [45] 31 /r (clears all 64 bits, 3 bytes shorter)
@@ -54,12 +76,17 @@ export function emitMovImm32(e: Emitter, signPropagate: boolean, dst: JitReg, im
 
 /**
  * `emit_mov_imm64` (LD_IMM64): a value that fits in u32 takes `emit_mov_imm32(false, ...)`;
- * anything else the 10-byte `movabs` (there is no sign-extended 7-byte form here).
+ * with `simm32` (6.18's `jit.movImm64Simm32`) one that fits in s32 takes `emit_mov_imm32(true,
+ * ...)`, the 7-byte sign-extending mov; anything else the 10-byte `movabs`.
  *   movabs dst, imm64     ; 48/49 b8+r lo32 hi32
  */
-export function emitMovImm64(e: Emitter, dst: JitReg, immHi: number, immLo: number): void {
+export function emitMovImm64(e: Emitter, dst: JitReg, immHi: number, immLo: number, simm32 = false): void {
   if ((immHi | 0) === 0) {
     emitMovImm32(e, false, dst, immLo);
+    return;
+  }
+  if (simm32 && (immHi | 0) === -1 && (immLo | 0) < 0) {
+    emitMovImm32(e, true, dst, immLo);
     return;
   }
   e.u8(add1mod(REX_W, dst), add1reg(0xb8, dst)).u32(immLo).u32(immHi);
@@ -120,7 +147,8 @@ export function emitNeg(e: Emitter, is64: boolean, dst: JitReg): void {
 }
 
 /**
- * `BPF_ALU | BPF_END | BPF_FROM_BE` (opcode dc). An imm other than 16/32/64 emits nothing,
+ * `BPF_ALU | BPF_END | BPF_FROM_BE` (opcode dc), and cpu v4's unconditional `BPF_ALU64 |
+ * BPF_END` (d7), which 6.18 compiles the same way. An imm other than 16/32/64 emits nothing,
  * as the kernel's switch has no default (describe() refuses such instructions earlier).
  *   be16: ror dst16, 8; movzx dst32, dst16   ; 66 [41] c1 c8+r 08, [45] 0f b7 /r
  *   be32: bswap dst32                        ; [41] 0f c8+r

@@ -1,7 +1,7 @@
 // CALL (helpers and bpf2bpf calls alike) and the rel32 patch forms shared with the return thunk
 // and the tail calls (x86-jit.md §6.1-§6.2, tailcalls.md §3.1).
 
-import { tailCallSlotOff, type Frame } from './context.js';
+import { tailCallCntPtrOff, tailCallSlotOff, type Frame, type JitEnv } from './context.js';
 import { JitError } from './errors.js';
 import { Emitter, X86_PATCH_SIZE, isSimm32, relFrom } from './x86.js';
 
@@ -27,16 +27,18 @@ export const emitJump = (e: Emitter, target: bigint, ip: bigint): void => emitPa
 
 /**
  * do_jit's `BPF_JMP | BPF_CALL` case. `ip` is where this instruction's code starts
- * (`image + addrs[i - 1]`); a tail-call-reachable function first reloads its counter slot into
- * rax so that the callee's `push rax` gets it.
- *   mov rax, [rbp - SDr - 8]   ; 48 8b 85 d32, only when R(f)
+ * (`image + addrs[i - 1]`); a tail-call-reachable function first reloads its counter slot (or,
+ * under `tcc-ptr`, the counter pointer) into rax so that the callee's `push rax` gets it; before
+ * which calls is `jit.tailCallCntLoad` (6.18: bpf2bpf calls only, helpers do not need it).
+ *   mov rax, [rbp - SDr - 8]   ; 48 8b 85 d32, only when R(f) ([rbp - SDr - 16] under tcc-ptr)
  *   call bpfCallBase + imm     ; e8 cd
  */
-export function emitCallInsn(e: Emitter, frame: Frame, bpfCallBase: bigint, imm32: number, ip: bigint): void {
+export function emitCallInsn(e: Emitter, env: JitEnv, frame: Frame, bpf2bpf: boolean, imm32: number, ip: bigint): void {
   if (imm32 === 0) throw new JitError('jit.call-target', 'CALL with imm 0 has no target', {}, { field: 'imm' });
-  const target = bpfCallBase + BigInt(imm32 | 0);
-  if (frame.tailCallReachable) {
-    e.u8(0x48, 0x8b, 0x85).u32(tailCallSlotOff(frame));
+  const target = env.symbols.bpfCallBase + BigInt(imm32 | 0);
+  if (frame.tailCallReachable && (bpf2bpf || env.jit.tailCallCntLoad === 'every-call')) {
+    const off = env.jit.tailCallCounter === 'slot' ? tailCallSlotOff(frame) : tailCallCntPtrOff(frame);
+    e.u8(0x48, 0x8b, 0x85).u32(off);
     emitCall(e, target, ip + 7n);
   } else {
     emitCall(e, target, ip);

@@ -32,3 +32,6 @@ export const tailCallCntOff = (f: Frame): number => -4 - roundedStack(f);
 
 /** Displacement of the counter slot qword, `-(SDr + 8)`. */
 export const tailCallSlotOff = (f: Frame): number => -8 - roundedStack(f);
+
+/** Displacement of the counter pointer qword, `-(SDr + 16)`, under `jit.tailCallCounter: 'tcc-ptr'` (tailcalls.md §9.2). */
+export const tailCallCntPtrOff = (f: Frame): number => -16 - roundedStack(f);

@@ -3,21 +3,21 @@
 // below is the kernel's, one case group per family, each a single call.
 
 import { width, type Insn } from '../isa/insn.js';
-import { AluOp, Class, JmpOp, Mode, Size, Source, classOf, opOf, sizeOf, srcOf } from '../isa/opcode.js';
+import { AluOp, CallSrc, Class, JmpOp, Mode, Size, Source, classOf, opOf, sizeOf, srcOf } from '../isa/opcode.js';
 import {
-  emitAluImm, emitAluReg, emitBswap, emitLe, emitMovImm32, emitMovImm64, emitMovReg, emitNeg,
+  emitAluImm, emitAluReg, emitBswap, emitLe, emitMovImm32, emitMovImm64, emitMovReg, emitMovsxReg, emitNeg,
 } from './alu.js';
 import { emitCallInsn } from './call.js';
 import type { Frame, JitEnv } from './context.js';
 import { JitBug, JitError } from './errors.js';
 import { JA_SELF, JMP_COND, emitCmpImm, emitCmpReg, emitCondJmp, emitJmp, emitNops, fitsRel8 } from './jump.js';
-import { emitAtomic, emitLdx, emitNospec, emitSt, emitStx } from './mem.js';
+import { emitAtomic, emitLdsx, emitLdx, emitNospec, emitSt, emitStx } from './mem.js';
 import { emitDivModInsn, emitMulInsn } from './muldiv.js';
 import { BPF_TAIL_CALL, emitEpilogue, emitPrologue, pushCalleeRegs, requireSymbol } from './prologue.js';
-import { emitShiftImm, emitShiftReg } from './shift.js';
+import { emitShiftImm, emitShiftReg, emitShiftx } from './shift.js';
 import { emitBpfTailCallDirect, emitBpfTailCallIndirect, type DirectPokeSites } from './tailcall.js';
 import type { Addrs, ExtableEntry } from './types.js';
-import { BPF_REG_9, Emitter, isSimm32, reg2ptRegs } from './x86.js';
+import { BPF_REG_4, BPF_REG_9, Emitter, isSimm32, reg2ptRegs } from './x86.js';
 
 /** BPF_MAX_INSN_SIZE: the most one instruction (with the prologue, for instruction 0) may emit. */
 export const BPF_MAX_INSN_SIZE = 128;
@@ -96,7 +96,7 @@ interface InsnState {
  */
 export function doJit(f: JitFuncInput, addrs: Addrs, image: JitImage | null, oldproglen: number, ctx: JitContext, pass: PassEnv, padding = false): number {
   const e = new Emitter(BPF_MAX_INSN_SIZE + BPF_INSN_SAFETY);
-  emitPrologue(e, pass.env.cpu, f.frame);
+  emitPrologue(e, pass.env, f.frame);
   pushCalleeRegs(e, f.frame.calleeRegsUsed);
   addrs[0] = e.length;
   if (image) image.extable = [];
@@ -167,6 +167,7 @@ function emitInsn(e: Emitter, insn: Insn, st: InsnState): void {
       return emitAluReg(e, is64(insn), op, dst, src);
 
     case A | AluOp.MOV | Source.X: case L | AluOp.MOV | Source.X:
+      if (insn.off !== 0) return emitMovsxReg(e, is64(insn), insn.off, dst, src); // cpu v4 movsx
       return emitMovReg(e, is64(insn), dst, src);
 
     case A | AluOp.NEG: case L | AluOp.NEG:
@@ -182,11 +183,11 @@ function emitInsn(e: Emitter, insn: Insn, st: InsnState): void {
       return emitMovImm32(e, is64(insn), dst, imm);
 
     case Class.LD | Mode.IMM | Size.DW:
-      return emitMovImm64(e, dst, insn.immHi, imm);
+      return emitMovImm64(e, dst, insn.immHi, imm, st.pass.env.jit.movImm64Simm32);
 
     case A | AluOp.DIV | Source.X: case A | AluOp.DIV | Source.K: case A | AluOp.MOD | Source.X: case A | AluOp.MOD | Source.K:
     case L | AluOp.DIV | Source.X: case L | AluOp.DIV | Source.K: case L | AluOp.MOD | Source.X: case L | AluOp.MOD | Source.K:
-      return emitDivModInsn(e, st.pass.env.jit, is64(insn), op === AluOp.MOD, dst, x ? { kind: 'reg', reg: src } : { kind: 'imm', imm });
+      return emitDivModInsn(e, st.pass.env.jit, is64(insn), op === AluOp.MOD, dst, x ? { kind: 'reg', reg: src } : { kind: 'imm', imm }, insn.off === 1);
 
     case A | AluOp.MUL | Source.X: case A | AluOp.MUL | Source.K: case L | AluOp.MUL | Source.X: case L | AluOp.MUL | Source.K:
       return emitMulInsn(e, st.pass.env.jit, is64(insn), dst, x ? { kind: 'reg', reg: src } : { kind: 'imm', imm });
@@ -197,9 +198,13 @@ function emitInsn(e: Emitter, insn: Insn, st: InsnState): void {
 
     case A | AluOp.LSH | Source.X: case A | AluOp.RSH | Source.X: case A | AluOp.ARSH | Source.X:
     case L | AluOp.LSH | Source.X: case L | AluOp.RSH | Source.X: case L | AluOp.ARSH | Source.X:
-      return emitShiftReg(e, is64(insn), op, dst, src);
+      // BMI2 shifts aren't better when the count is already in rcx (r4).
+      if (st.pass.env.jit.shiftx && st.pass.env.cpu.bmi2 && src !== BPF_REG_4) return emitShiftx(e, is64(insn), op, dst, src);
+      return emitShiftReg(e, is64(insn), op, dst, src, st.pass.env.jit.shiftx);
 
     case L | AluOp.END | Source.X:
+    case A | AluOp.END | Source.K: // cpu v4 bswap16/32/64: the same bytes as be16/32/64
+      if (classOf(insn.code) === Class.ALU64 && !st.pass.env.jit.opcodes.includes(insn.code)) break;
       return emitBswap(e, dst, imm);
     case L | AluOp.END | Source.K:
       return emitLe(e, dst, imm);
@@ -219,18 +224,24 @@ function emitInsn(e: Emitter, insn: Insn, st: InsnState): void {
     case Class.LDX | Mode.MEM | Size.W: case Class.LDX | Mode.MEM | Size.DW:
       return emitLdx(e, sizeOf(insn.code), dst, src, insn.off);
 
+    case Class.LDX | Mode.MEMSX | Size.B: case Class.LDX | Mode.MEMSX | Size.H: case Class.LDX | Mode.MEMSX | Size.W:
+      if (!st.pass.env.jit.opcodes.includes(insn.code)) break;
+      return emitLdsx(e, sizeOf(insn.code), dst, src, insn.off);
+
     case Class.LDX | BPF_PROBE_MEM | Size.B: case Class.LDX | BPF_PROBE_MEM | Size.H:
     case Class.LDX | BPF_PROBE_MEM | Size.W: case Class.LDX | BPF_PROBE_MEM | Size.DW:
       return emitProbeMemLdx(e, insn, st);
 
+    case Class.STX | Mode.ATOMIC | Size.B: case Class.STX | Mode.ATOMIC | Size.H: // 6.15: load-acquire / store-release only
     case Class.STX | Mode.ATOMIC | Size.W: case Class.STX | Mode.ATOMIC | Size.DW:
+      if (!st.pass.env.jit.opcodes.includes(insn.code)) break;
       if (!st.pass.env.jit.atomicOps.includes(imm)) {
         throw new JitError('jit.unsupported-insn', `unknown atomic opcode 0x${(imm >>> 0).toString(16).padStart(2, '0')}`, {}, { field: 'imm' });
       }
       return emitAtomic(e, imm, sizeOf(insn.code), dst, src, insn.off);
 
     case J | JmpOp.CALL:
-      return emitCallInsn(e, st.f.frame, st.pass.env.symbols.bpfCallBase, st.pass.callImm(st.slot, insn), st.ip);
+      return emitCallInsn(e, st.pass.env, st.f.frame, insn.src === CallSrc.LOCAL, st.pass.callImm(st.slot, insn), st.ip);
 
     case BPF_TAIL_CALL:
       return emitTailCall(e, insn, st);

@@ -56,14 +56,11 @@ interface Compiled {
 type PokeSites = (DirectPokeSites & { func: number; slot: number })[];
 
 /**
- * Compiles a verified program the way 5.10 and 6.1 load it: a single function through
+ * Compiles a verified program the way the profile's kernel loads it: a single function through
  * `bpf_int_jit_compile`, several through `jit_subprogs`. The direct tail-call sites are fixed up
  * for the slot contents `options.slotTarget` reports.
  */
 export function jitProgram(prog: VerifiedProgram, profile: Profile, options: JitOptions): JitResult {
-  if (profile.tailCall.counter !== 'by-value') {
-    throw new JitError('jit.profile-unsupported', `profile ${profile.name} passes the tail-call counter through a pointer; this JIT models the by-value counter of 5.10 and 6.1`);
-  }
   const cpu = { ...profile.jit.cpu, ...options.cpu };
   // 6.1 takes x86_nops[5] whatever the CPU (x86-jit.md §8).
   const env: JitEnv = { jit: profile.jit, cpu: profile.jit.fixedNop5 ? { ...cpu, nop5: profile.jit.fixedNop5 } : cpu, symbols: options.symbols };

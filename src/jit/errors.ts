@@ -36,9 +36,7 @@ export type JitErrorCode =
   /** An image address that is not 4-byte aligned, or a size the allocator refused. */
   | 'jit.alloc'
   /** A kernel symbol the chosen code needs was not supplied. */
-  | 'jit.missing-symbol'
-  /** A profile this code generator does not model. */
-  | 'jit.profile-unsupported';
+  | 'jit.missing-symbol';
 
 export class JitError extends TailjitError {
   override readonly code: JitErrorCode;

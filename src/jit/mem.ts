@@ -37,6 +37,19 @@ export function emitLdx(e: Emitter, size: number, dst: JitReg, src: JitReg, off:
 }
 
 /**
+ * `emit_ldsx` (cpu v4 BPF_MEMSX): dst = *(signed size *)(src + off), sign-extended to 64 bits.
+ *   movsx dst, byte [src+off]    ; B: 48/49/4c/4d 0f be /r
+ *   movsx dst, word [src+off]    ; H: REX.W 0f bf /r
+ *   movsxd dst, dword [src+off]  ; W: REX.W 63 /r
+ */
+export function emitLdsx(e: Emitter, size: number, dst: JitReg, src: JitReg, off: number): void {
+  if (size === Size.B) e.u8(add2mod(REX_W, src, dst), 0x0f, 0xbe);
+  else if (size === Size.H) e.u8(add2mod(REX_W, src, dst), 0x0f, 0xbf);
+  else e.u8(add2mod(REX_W, src, dst), 0x63);
+  emitInsnSuffix(e, src, dst, off);
+}
+
+/**
  * `emit_stx`: *(size *)(dst + off) = src.
  *   mov [dst+off], src8          ; B:  [REX] 88 /r, REX also for dil/sil/bpl as the value
  *   mov [dst+off], src16         ; H:  66 [REX] 89 /r
@@ -124,6 +137,10 @@ export function emitAtomicInsn(e: Emitter, op: number, size: number, dst: JitReg
   emitInsnSuffix(e, dst, src, off);
 }
 
+/** `imm` of BPF_ATOMIC's load-acquire (dst = *(src + off)) and store-release (*(dst + off) = src). */
+export const BPF_LOAD_ACQ = 0x100;
+export const BPF_STORE_REL = 0x110;
+
 /** True for the fetching forms x86 has no single instruction for. */
 const needsCmpxchgLoop = (op: number): boolean =>
   op === (AtomicOp.AND | AtomicOp.FETCH) || op === (AtomicOp.OR | AtomicOp.FETCH) || op === (AtomicOp.XOR | AtomicOp.FETCH);
@@ -143,6 +160,18 @@ const needsCmpxchgLoop = (op: number): boolean =>
  *   mov rax, r10                   ; 4c 89 d0
  */
 export function emitAtomic(e: Emitter, op: number, size: number, dst: JitReg, src: JitReg, off: number): void {
+  // Load-acquire and store-release (6.15) are plain moves on x86 (TSO): emit_ldx / emit_stx.
+  if (op === BPF_LOAD_ACQ) {
+    emitLdx(e, size, dst, src, off);
+    return;
+  }
+  if (op === BPF_STORE_REL) {
+    emitStx(e, size, dst, src, off);
+    return;
+  }
+  if (size !== Size.W && size !== Size.DW) {
+    throw new JitError('jit.unsupported-insn', `atomic opcode 0x${op.toString(16).padStart(2, '0')} of a byte or half word`, {}, { field: 'code' });
+  }
   if (!needsCmpxchgLoop(op)) {
     emitAtomicInsn(e, op, size, dst, src, off);
     return;

@@ -5,6 +5,7 @@
 
 import type { JitProfile } from '../profile/index.js';
 import { emitMov, emitMovImm32, emitMovReg } from './alu.js';
+import { JitError } from './errors.js';
 import {
   AUX_REG, BPF_REG_0, BPF_REG_3, Emitter, MOD_REG, add1reg, add2reg, isImm8, maybeEmit1mod, maybeEmitMod, type JitReg,
 } from './x86.js';
@@ -18,9 +19,13 @@ export function emitMulInsn(e: Emitter, jit: JitProfile, is64: boolean, dst: Jit
   else emitMul(e, is64, dst, operand);
 }
 
-/** do_jit's `BPF_DIV`/`BPF_MOD` case in the profile's form. */
-export function emitDivModInsn(e: Emitter, jit: JitProfile, is64: boolean, isMod: boolean, dst: JitReg, operand: MulDivOperand): void {
-  if (jit.divMod === 'save-clobbered') emitDivModSaveClobbered(e, is64, isMod, dst, operand);
+/**
+ * do_jit's `BPF_DIV`/`BPF_MOD` case in the profile's form; `signed` is cpu v4's sdiv/smod
+ * (off = 1), which only the `save-clobbered` JIT has (checkSupported refuses it on older profiles).
+ */
+export function emitDivModInsn(e: Emitter, jit: JitProfile, is64: boolean, isMod: boolean, dst: JitReg, operand: MulDivOperand, signed = false): void {
+  if (jit.divMod === 'save-clobbered') emitDivModSaveClobbered(e, is64, isMod, dst, operand, signed);
+  else if (signed) throw new JitError('jit.unsupported-insn', 'signed division (sdiv/smod) has no case in this JIT', {}, { field: 'off' });
   else emitDivMod(e, is64, isMod, dst, operand);
 }
 
@@ -49,13 +54,13 @@ export function emitImul(e: Emitter, is64: boolean, dst: JitReg, operand: MulDiv
  *   mov r11, src           ; 49/4d 89 /r, only when src is r0 or r3 (then r11 is the divisor)
  *   mov r11, simm32        ; 49 c7 c3 id, for K (r11 is the divisor)
  *   mov rax, dst           ; emit_mov_reg(is64), unless dst == r0
- *   xor edx, edx           ; 31 d2
- *   div divisor            ; [REX] f7 /6
+ *   xor edx, edx           ; 31 d2 (signed: cqo 48 99 / cdq 99, sign-extending rax into rdx)
+ *   div divisor            ; [REX] f7 /6 (signed: idiv, f7 /7)
  *   mov dst, rdx | rax     ; emit_mov_reg(is64) (MOD / DIV), unless dst already is that register
  *   pop rdx                ; 5a, unless dst == r3
  *   pop rax                ; 58, unless dst == r0
  */
-export function emitDivModSaveClobbered(e: Emitter, is64: boolean, isMod: boolean, dst: JitReg, operand: MulDivOperand): void {
+export function emitDivModSaveClobbered(e: Emitter, is64: boolean, isMod: boolean, dst: JitReg, operand: MulDivOperand, signed = false): void {
   if (dst !== BPF_REG_0) e.u8(0x50);
   if (dst !== BPF_REG_3) e.u8(0x52);
   let divisor: JitReg;
@@ -70,9 +75,11 @@ export function emitDivModSaveClobbered(e: Emitter, is64: boolean, isMod: boolea
     divisor = AUX_REG;
   }
   if (dst !== BPF_REG_0) emitMovReg(e, is64, BPF_REG_0, dst);
-  e.u8(0x31, 0xd2);
+  if (!signed) e.u8(0x31, 0xd2);
+  else if (is64) e.u8(0x48, 0x99);
+  else e.u8(0x99);
   maybeEmit1mod(e, divisor, is64);
-  e.u8(0xf7, add1reg(0xf0, divisor));
+  e.u8(0xf7, add1reg(signed ? 0xf8 : 0xf0, divisor));
   const result = isMod ? BPF_REG_3 : BPF_REG_0;
   if (dst !== result) emitMovReg(e, is64, dst, result);
   if (dst !== BPF_REG_3) e.u8(0x5a);

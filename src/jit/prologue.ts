@@ -2,11 +2,10 @@
 // x86-jit.md §6.3-§6.4).
 
 import type { Insn } from '../isa/insn.js';
-import type { JitCpu } from '../profile/index.js';
 import { emitJump } from './call.js';
 import { roundedStack, type CalleeRegs, type Frame, type JitEnv } from './context.js';
 import { JitError } from './errors.js';
-import { Emitter, BPF_REG_6, BPF_REG_7, BPF_REG_8, BPF_REG_9 } from './x86.js';
+import { Emitter, BPF_REG_6, BPF_REG_7, BPF_REG_8, BPF_REG_9, X86_JA } from './x86.js';
 
 /** `BPF_JMP | BPF_TAIL_CALL`, the verifier's rewrite of `call bpf_tail_call`. */
 export const BPF_TAIL_CALL = 0xf5;
@@ -30,21 +29,51 @@ export function detectRegUsage(insns: readonly Insn[]): { regs: CalleeRegs; tail
 /**
  * `emit_prologue`:
  *   nop5                   ; ideal_nops[NOP_ATOMIC5], the trampoline patch site
- *   xor eax, eax | nop2    ; 31 c0 for a tail-call-reachable main function, else 66 90
+ *   xor eax, eax | nop2    ; 31 c0 for a tail-call-reachable main function, else 66 90 (profile.jit.prologueFill)
  *   push rbp               ; 55
  *   mov rbp, rsp           ; 48 89 e5 (a tail call lands here + 3, at X86_TAIL_CALL_OFFSET)
  *   sub rsp, SDr           ; 48 81 ec id, only if the stack is not empty (always imm32)
  *   push rax               ; 50, only if R(f): the tail-call counter slot
  * Programs converted from classic BPF have neither filler; VerifiedProgram has none of them.
+ * Under `jit.tailCallCounter: 'tcc-ptr'` the `push rax` is `emitPrologueTailCall`'s.
  */
-export function emitPrologue(e: Emitter, cpu: JitCpu, frame: Frame): void {
-  e.raw(cpu.nop5);
-  if (frame.tailCallReachable && !frame.isSubprog) e.u8(0x31, 0xc0);
-  else e.u8(0x66, 0x90);
+export function emitPrologue(e: Emitter, env: JitEnv, frame: Frame): void {
+  e.raw(env.cpu.nop5);
+  const fill = env.jit.prologueFill;
+  e.raw(frame.tailCallReachable && !frame.isSubprog ? fill.reachableMain : fill.other);
   e.u8(0x55);
   e.u8(0x48, 0x89, 0xe5);
   if (frame.stackDepth !== 0) e.u8(0x48, 0x81, 0xec).u32(roundedStack(frame));
-  if (frame.tailCallReachable) e.u8(0x50);
+  if (!frame.tailCallReachable) return;
+  if (env.jit.tailCallCounter === 'slot') e.u8(0x50);
+  else emitPrologueTailCall(e, env, frame);
+}
+
+/**
+ * `emit_prologue_tail_call` (tailcalls.md §9.2): the counter at [rbp-SDr-8], a pointer to the
+ * run's one counter at [rbp-SDr-16]. A main function gets in rax either a count (0 at the run's
+ * entry; a tail call from a main function pops the count last) or a pointer (a tail call from a
+ * subprogram pops its pointer last), told apart by the size: a kernel address is above the limit.
+ *   cmp rax, MAX_TAIL_CALL_CNT ; 48 83 f8 ib       (main function)
+ *   ja 1f                      ; 77 06
+ *   push rax                   ; 50                 a fresh counter
+ *   mov rax, rsp               ; 48 89 e0           ... and a pointer to it
+ *   jmp 2f                     ; eb 01
+ * 1: push rax                  ; 50                 the caller's pointer in both slots
+ * 2: push rax                  ; 50
+ * A subprogram gets the pointer from its caller's pre-call load:
+ *   push rax; push rax         ; 50 50
+ */
+function emitPrologueTailCall(e: Emitter, env: JitEnv, frame: Frame): void {
+  if (!frame.isSubprog) {
+    e.u8(0x48, 0x83, 0xf8, env.jit.maxTailCallCnt);
+    e.u8(X86_JA, 6);
+    e.u8(0x50);
+    e.u8(0x48, 0x89, 0xe0);
+    e.u8(0xeb, 1);
+  }
+  e.u8(0x50);
+  e.u8(0x50);
 }
 
 /**
@@ -92,7 +121,7 @@ export function emitReturn(e: Emitter, env: JitEnv, ip: bigint): void {
 /**
  * The first EXIT's epilogue:
  *   pops                   ; popCalleeRegs
- *   leave                  ; c9 (drops the counter slot and the BPF stack)
+ *   leave                  ; c9 (drops the counter slot(s) and the BPF stack)
  *   return                 ; emitReturn
  * `insnStart` is `image + addrs[i - 1]`; the return's address adds the bytes already in `e`,
  * which for instruction 0 include the prologue (the kernel's corner, x86-jit.md §6.4).

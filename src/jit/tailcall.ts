@@ -6,10 +6,35 @@
 
 import type { JitProfile } from '../profile/index.js';
 import { emitJump } from './call.js';
-import { roundedStack, tailCallCntOff, type Frame, type JitEnv } from './context.js';
+import { roundedStack, tailCallCntOff, tailCallCntPtrOff, type Frame, type JitEnv } from './context.js';
 import { JitBug } from './errors.js';
 import { popBytes, popCalleeRegs, requireSymbol } from './prologue.js';
 import { Emitter, X86_JA, X86_JAE, X86_JBE, X86_JE, X86_PATCH_SIZE } from './x86.js';
+
+/** Bytes of the slot pops: `pop rax` (the counter slot), or two under tcc-ptr (pointer, then count or pointer). */
+const slotPops = (env: JitEnv): number => (env.jit.tailCallCounter === 'slot' ? 1 : 2);
+
+/** Pops the callee-saved registers and the counter slot(s), and drops the BPF stack. */
+function emitUnwind(e: Emitter, env: JitEnv, frame: Frame): void {
+  popCalleeRegs(e, frame.calleeRegsUsed);
+  for (let k = 0; k < slotPops(env); k++) e.u8(0x58);
+  if (frame.stackDepth !== 0) e.u8(0x48, 0x81, 0xc4).u32(roundedStack(frame));
+}
+
+/**
+ * The counter check under tcc-ptr (tailcalls.md §9.2), leaving the pointer in rax:
+ *   mov rax, [rbp - SDr - 16]            ; 48 8b 85 d32
+ *   cmp qword [rax], MAX_TAIL_CALL_CNT   ; 48 83 38 ib
+ *   jae out                              ; 73 cb
+ */
+function emitCntPtrCheck(e: Emitter, env: JitEnv, frame: Frame, rel8: number): void {
+  e.u8(0x48, 0x8b, 0x85).u32(tailCallCntPtrOff(frame));
+  e.u8(0x48, 0x83, 0x38, env.jit.maxTailCallCnt);
+  e.u8(X86_JAE, rel8);
+}
+
+/** add qword [rax], 1 ; 48 83 00 01 -- under tcc-ptr, counted once the tail call is sure to be taken. */
+const emitCntPtrInc = (e: Emitter): void => void e.u8(0x48, 0x83, 0x00, 0x01);
 
 /** The rel8 jcc of the counter check. */
 const cntJcc = (jit: JitProfile): number => (jit.tailCallCntJcc === 'ja' ? X86_JA : X86_JAE);
@@ -84,6 +109,8 @@ interface IndirectDistances {
  *   add rcx, X86_TAIL_CALL_OFFSET        ; 48 83 c1 ib
  *   jmp rcx                              ; emitIndirectJumpRcx
  * out:
+ * Under `jit.tailCallCounter: 'tcc-ptr'` the count part is `emitCntPtrCheck`, and the increment
+ * (`emitCntPtrInc`) moves after the NULL check, and two slots are popped (tailcalls.md §9.2).
  */
 function indirectSequence(e: Emitter, env: JitEnv, frame: Frame, ip: bigint, d: IndirectDistances): IndirectLabels {
   const { jit } = env;
@@ -94,19 +121,25 @@ function indirectSequence(e: Emitter, env: JitEnv, frame: Frame, ip: bigint, d: 
   e.u8(0x39, 0x56, jit.offsets.mapMaxEntries);
   e.u8(X86_JBE, d.bounds);
   const bounds = at();
-  e.u8(0x8b, 0x85).u32(tccOff);
-  e.u8(0x83, 0xf8, jit.maxTailCallCnt);
-  e.u8(cntJcc(jit), d.count);
+  const ptr = jit.tailCallCounter === 'tcc-ptr';
+  if (ptr) {
+    emitCntPtrCheck(e, env, frame, d.count);
+  } else {
+    e.u8(0x8b, 0x85).u32(tccOff);
+    e.u8(0x83, 0xf8, jit.maxTailCallCnt);
+    e.u8(cntJcc(jit), d.count);
+  }
   const count = at();
-  e.u8(0x83, 0xc0, 0x01);
-  e.u8(0x89, 0x85).u32(tccOff);
+  if (!ptr) {
+    e.u8(0x83, 0xc0, 0x01);
+    e.u8(0x89, 0x85).u32(tccOff);
+  }
   e.u8(0x48, 0x8b, 0x8c, 0xd6).u32(jit.offsets.arrayPtrs);
   e.u8(0x48, 0x85, 0xc9);
   e.u8(X86_JE, d.empty);
   const empty = at();
-  popCalleeRegs(e, frame.calleeRegsUsed);
-  e.u8(0x58);
-  if (frame.stackDepth !== 0) e.u8(0x48, 0x81, 0xc4).u32(roundedStack(frame));
+  if (ptr) emitCntPtrInc(e);
+  emitUnwind(e, env, frame);
   e.u8(0x48, 0x8b, 0x49, jit.offsets.progBpfFunc);
   e.u8(0x48, 0x83, 0xc1, jit.tailCallOffset);
   emitIndirectJumpRcx(e, env, ip + BigInt(at()));
@@ -154,23 +187,31 @@ interface DirectLabels {
  *   add rsp, SDr                         ; 48 81 c4 id, if the stack is not empty
  *   nop5                                 ;        <- site 2, tailcall_target
  * out:
+ * Under `jit.tailCallCounter: 'tcc-ptr'` (tailcalls.md §9.2): `emitCntPtrCheck`, site 1, then the
+ * increment (`emitCntPtrInc`, reached only when site 1 is a nop: a populated slot), two slot pops.
  */
 function directSequence(e: Emitter, env: JitEnv, frame: Frame, ip: bigint, out: number): DirectLabels {
   const { jit } = env;
   const start = e.length;
   const at = (): number => e.length - start;
   const tccOff = tailCallCntOff(frame);
-  e.u8(0x8b, 0x85).u32(tccOff);
-  e.u8(0x83, 0xf8, jit.maxTailCallCnt);
-  e.u8(cntJcc(jit), out - (at() + 2));
+  const ptr = jit.tailCallCounter === 'tcc-ptr';
+  if (ptr) {
+    emitCntPtrCheck(e, env, frame, out - (at() + 7 + 4 + 2));
+  } else {
+    e.u8(0x8b, 0x85).u32(tccOff);
+    e.u8(0x83, 0xf8, jit.maxTailCallCnt);
+    e.u8(cntJcc(jit), out - (at() + 2));
+  }
   const count = at();
-  e.u8(0x83, 0xc0, 0x01);
-  e.u8(0x89, 0x85).u32(tccOff);
+  if (!ptr) {
+    e.u8(0x83, 0xc0, 0x01);
+    e.u8(0x89, 0x85).u32(tccOff);
+  }
   const bypass = at();
   emitJump(e, ip + BigInt(out), ip + BigInt(bypass));
-  popCalleeRegs(e, frame.calleeRegsUsed);
-  e.u8(0x58);
-  if (frame.stackDepth !== 0) e.u8(0x48, 0x81, 0xc4).u32(roundedStack(frame));
+  if (ptr) emitCntPtrInc(e);
+  emitUnwind(e, env, frame);
   const target = at();
   e.raw(env.cpu.nop5);
   return { count, bypass, target, out: at() };

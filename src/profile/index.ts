@@ -35,6 +35,12 @@ export interface JitCpu {
   readonly ret: 'thunk' | 'ret' | 'ret-int3';
   /** X86_FEATURE_XMM2: BPF_NOSPEC becomes `lfence`, else nothing (x86-jit.md §4.6). */
   readonly sse2: boolean;
+  /**
+   * X86_FEATURE_BMI2: with `jit.shiftx`, a shift by a register other than r4 is one
+   * shlx/shrx/sarx. The 6.18.44 host has it (AMD family 0x1a); the EPYC-Milan guest's 5.10.223
+   * and 6.1.192 images never show shlx, so those profiles say no.
+   */
+  readonly bmi2: boolean;
 }
 
 /** Release-dependent facts of the x86-64 JIT (x86-jit.md, tailcalls.md). */
@@ -64,6 +70,16 @@ export interface JitProfile {
   readonly prologueChunk: 'with-insn0' | 'own-chunk';
   /** `imm` values of `BPF_STX | BPF_ATOMIC` the JIT has code for (5.10: BPF_ADD, the old XADD). */
   readonly atomicOps: readonly number[];
+  /**
+   * `emit_shiftx`: shifts by a register use BMI2 when `cpu.bmi2` (6.18; not in the 5.10 JIT, not
+   * seen from 6.1.192). The same JIT shifts r4 by r4 as `shl rcx, cl`, without 5.10's detour via r11.
+   */
+  readonly shiftx: boolean;
+  /**
+   * `emit_mov_imm64` of a value that is not a u32 but fits an s32: the 7-byte sign-extending
+   * `mov r64, simm32` (6.18.44 host, jit_alu) instead of the 10-byte movabs (5.10, 6.1.192).
+   */
+  readonly movImm64Simm32: boolean;
   /** A nop5 that does not depend on the CPU (6.1: `x86_nops[5]`); null: `cpu.nop5` decides (5.10). */
   readonly fixedNop5: readonly number[] | null;
   /**
@@ -82,8 +98,24 @@ export interface JitProfile {
   readonly maxTailCallCnt: number;
   /** The jcc after that compare: 5.10 `ja` (counter > 32 fails), later `jae`. */
   readonly tailCallCntJcc: 'ja' | 'jae';
+  /**
+   * The prologue's filler at offset 5: `reachableMain` for a tail-call-reachable main function
+   * (zeroes the counter), `other` keeps the layout (5.10/6.1: `31 c0` / `66 90`; 6.12+:
+   * `48 31 c0` / `0f 1f 00`, tailcalls.md §9.2).
+   */
+  readonly prologueFill: { readonly reachableMain: readonly number[]; readonly other: readonly number[] };
   /** X86_TAIL_CALL_OFFSET: a tail call enters the target at `bpf_func + this`. */
   readonly tailCallOffset: number;
+  /**
+   * Where the JIT keeps the tail-call counter (tailcalls.md §1.5, §9.2): `slot` = a 32-bit count in
+   * each frame's slot at [rbp-SDr-8], copied through rax into callees and tail-call targets
+   * (5.10, 6.1); `tcc-ptr` = "bpf, x64: Fix tailcall hierarchy" (6.12+): one 64-bit counter per
+   * run, each frame holding a pointer to it at [rbp-SDr-16], incremented only when the slot is
+   * populated.
+   */
+  readonly tailCallCounter: 'slot' | 'tcc-ptr';
+  /** Calls before which a tail-call-reachable function loads rax from its slot: `every-call` (5.10, 6.1) or only bpf2bpf calls (6.18). */
+  readonly tailCallCntLoad: 'every-call' | 'bpf2bpf-call';
   /** Struct offsets of the build (tailcalls.md §4.3). */
   readonly offsets: {
     /** `struct bpf_array`, `map.max_entries` (u32). */
@@ -123,7 +155,9 @@ export interface SkbLayout {
   readonly len: number;
   readonly queueMapping: number;
   readonly pktType: number;
+  /** The byte of the vlan_present bit (`bit`, 5.10/6.1), or `vlan_all`, tested for non-zero (`vlan-all`, 6.18). */
   readonly vlanPresent: number;
+  readonly vlanPresentForm: 'bit' | 'vlan-all';
   readonly tcIndex: number;
   readonly priority: number;
   readonly ingressIfindex: number;
@@ -182,6 +216,12 @@ export interface VerifierRules {
   readonly maxPokes: number;
   /** `xadd`: 5.10's BPF_XADD, imm 0 only; `bpf-atomic`: 5.12's check_atomic() (fetch, xchg, cmpxchg). */
   readonly atomics: 'xadd' | 'bpf-atomic';
+  /**
+   * cpu v4 (6.6): movsx, sdiv/smod (with do_misc_fixups' 0 and -1 guards), bswap, sign-extending
+   * loads and gotol are instructions; load-acquire / store-release (6.15) too. False: the 5.10
+   * checks refuse them (5.10, 6.1).
+   */
+  readonly cpuV4: boolean;
   /** How messages name a scalar register's type: `inv` (5.10), `scalar` (6.1). */
   readonly scalarName: 'inv' | 'scalar';
   /** Structure offsets of the modeled build that convert_ctx_accesses() writes into loads. */
@@ -197,6 +237,11 @@ export interface Profile {
   readonly tailCall: TailCallSemantics;
   readonly jit: JitProfile;
   readonly verifier: VerifierRules;
+  /**
+   * How the `expected/` folders holding this kernel's answers begin: `5.10.` (kvm-oracle's
+   * `5.10.223`), `host-6.18.` (koracle on a 6.18 host, `host-<uname -r>`).
+   */
+  readonly goldenFolder: string;
 }
 
 export type ProfileName = 'linux-5.10' | 'linux-6.1' | 'linux-6.18';
@@ -232,12 +277,22 @@ const OPCODES_5_10: readonly number[] = Object.freeze([
  */
 const OPCODES_6_1: readonly number[] = Object.freeze([...OPCODES_5_10, 0x06]);
 
+/**
+ * 6.18's do_jit: 6.1's cases plus the cpu v4 ones with opcodes of their own (6.6): BPF_ALU64 |
+ * BPF_END (bswap, d7) and BPF_LDX | BPF_MEMSX (91 89 81), and BPF_STX | BPF_ATOMIC of bytes and
+ * halves (d3 cb: load-acquire and store-release, 6.15). movsx and sdiv/smod share MOV's and
+ * DIV's opcodes (`off` tells).
+ */
+const OPCODES_6_18: readonly number[] = Object.freeze([...OPCODES_6_1, 0xd7, 0x91, 0x89, 0x81, 0xd3, 0xcb]);
+
 const P6_NOP5: readonly number[] = Object.freeze([0x0f, 0x1f, 0x44, 0x00, 0x00]);
 
 /** BPF_ADD, the only atomic of 5.10 (its XADD). */
 const ATOMICS_5_10: readonly number[] = Object.freeze([0x00]);
 /** 5.12's set: add/or/and/xor, their fetching forms, xchg, cmpxchg. */
 const ATOMICS_5_12: readonly number[] = Object.freeze([0x00, 0x40, 0x50, 0xa0, 0x01, 0x41, 0x51, 0xa1, 0xe1, 0xf1]);
+/** With BPF_LOAD_ACQ (0x100) and BPF_STORE_REL (0x110) of 6.15. */
+const ATOMICS_6_15: readonly number[] = Object.freeze([...ATOMICS_5_12, 0x100, 0x110]);
 
 /**
  * The Debian 5.10.223 cloud build (linux-image-5.10.0-32-cloud-amd64), read from its xlated dumps
@@ -246,7 +301,7 @@ const ATOMICS_5_12: readonly number[] = Object.freeze([0x00, 0x40, 0x50, 0xa0, 0
 const CTX_5_10: VerifierRules['ctx'] = Object.freeze({
   skb: Object.freeze({
     dev: 16, cb: 40, cbPktLen: 40, cbTcClassid: 46, cbData: 48, cbDataEnd: 80, len: 112, queueMapping: 124, pktType: 128,
-    vlanPresent: 130, tcIndex: 132, priority: 140, ingressIfindex: 144, hash: 148, vlanProto: 152, vlanTci: 154, napiId: 156,
+    vlanPresent: 130, vlanPresentForm: 'bit', tcIndex: 132, priority: 140, ingressIfindex: 144, hash: 148, vlanProto: 152, vlanTci: 154, napiId: 156,
     mark: 164, protocol: 176, end: 188, head: 192, data: 200, devIfindex: 256, shinfoGsoSize: 4, shinfoGsoSegs: 6, minNapiId: 8193,
   }),
   xdp: Object.freeze({ data: 0, dataEnd: 8, dataMeta: 16, rxq: 32, rxqDev: 0, rxqQueueIndex: 8 }),
@@ -264,10 +319,22 @@ const CTX_6_1: VerifierRules['ctx'] = Object.freeze({
   xdp: CTX_5_10.xdp,
 });
 
+/**
+ * The 6.18.44 host build, from its xlated dumps of the same program
+ * (test/verifier/fixtures/expected-host-6.18.44-fc-v669/ctx_fields.json): 5.10's sk_buff offsets
+ * but net_device.ifindex at 224, NR_CPUS 256 (MIN_NAPI_ID 257), and vlan_present read as
+ * `vlan_all != 0` (the bit left sk_buff in 6.2).
+ */
+const CTX_6_18: VerifierRules['ctx'] = Object.freeze({
+  skb: Object.freeze({ ...CTX_5_10.skb, devIfindex: 224, minNapiId: 257, vlanPresent: 152, vlanPresentForm: 'vlan-all' }),
+  xdp: CTX_5_10.xdp,
+});
+
 const linux510: Profile = Object.freeze({
   name: 'linux-5.10',
   release: [5, 10] as const,
   releaseString: '5.10.223 (modeled)',
+  goldenFolder: '5.10.',
   tailCall: Object.freeze({ limit: 33, counter: 'by-value', emptySlotCounts: true }),
   jit: Object.freeze({
     mul: 'mul',
@@ -276,24 +343,30 @@ const linux510: Profile = Object.freeze({
     jmpPaddingPass: null,
     prologueChunk: 'with-insn0',
     atomicOps: ATOMICS_5_10,
+    shiftx: false,
+    movImm64Simm32: false,
     fixedNop5: null,
     probeMem: 'plain',
     plainJumpInt3: false,
     backports: Object.freeze([]),
     maxTailCallCnt: 32,
     tailCallCntJcc: 'ja',
+    prologueFill: Object.freeze({ reachableMain: Object.freeze([0x31, 0xc0]), other: Object.freeze([0x66, 0x90]) }),
     tailCallOffset: 11,
+    tailCallCounter: 'slot',
+    tailCallCntLoad: 'every-call',
     offsets: Object.freeze({ mapMaxEntries: 0x24, arrayPtrs: 0x110, progBpfFunc: 0x30 }),
     tailCallBailout: Object.freeze({ indirectBounds: 42, indirectCount: 31, indirectEmpty: 9, directCount: 20 }),
     maxPasses: 20,
     opcodes: OPCODES_5_10,
     // EPYC-Milan (AMD family 0x19): P6 nop, retpolines, SRSO safe-RET return thunk.
-    cpu: Object.freeze({ nop5: P6_NOP5, indirectJump: 'thunk', ret: 'thunk', sse2: true }),
+    cpu: Object.freeze({ nop5: P6_NOP5, indirectJump: 'thunk', ret: 'thunk', sse2: true, bmi2: false }),
   }),
   verifier: Object.freeze({
     maxSubprogs: 256, maxCallFrames: 8, maxStack: 512, frameRounding: 32, stackDepthGranularity: 1, tailCallCallerStackLimit: 256,
     mixingMessage: 'tail_calls are not allowed in non-JITed programs with bpf-to-bpf calls', maxPokes: 1024,
     atomics: 'xadd',
+    cpuV4: false,
     scalarName: 'inv',
     ctx: CTX_5_10,
   }),
@@ -303,6 +376,7 @@ const linux61: Profile = Object.freeze({
   name: 'linux-6.1',
   release: [6, 1] as const,
   releaseString: '6.1.192 (modeled)',
+  goldenFolder: '6.1.',
   // By value, empty slots count, as 5.10; only the JIT's compare changed (tailcalls.md §9.1).
   tailCall: Object.freeze({ limit: 33, counter: 'by-value', emptySlotCounts: true }),
   jit: Object.freeze({
@@ -312,6 +386,8 @@ const linux61: Profile = Object.freeze({
     jmpPaddingPass: 15, // PADDING_PASSES = MAX_PASSES - 5
     prologueChunk: 'own-chunk',
     atomicOps: ATOMICS_5_12,
+    shiftx: false,
+    movImm64Simm32: false,
     fixedNop5: P6_NOP5,
     probeMem: 'guarded',
     plainJumpInt3: true, // RETPOLINE=y, SLS=y in meta.json
@@ -319,7 +395,10 @@ const linux61: Profile = Object.freeze({
     backports: Object.freeze(['ja32']),
     maxTailCallCnt: 33,
     tailCallCntJcc: 'jae',
+    prologueFill: Object.freeze({ reachableMain: Object.freeze([0x31, 0xc0]), other: Object.freeze([0x66, 0x90]) }),
     tailCallOffset: 11, // no IBT in the Debian build (X86_KERNEL_IBT=n)
+    tailCallCounter: 'slot',
+    tailCallCntLoad: 'every-call',
     // Same struct layout as 5.10 (the 6.1.192 images read 0x24, 0x110, 0x30).
     offsets: Object.freeze({ mapMaxEntries: 0x24, arrayPtrs: 0x110, progBpfFunc: 0x30 }),
     // The sequences have 5.10's lengths (cmp/jae replace cmp/ja byte for byte).
@@ -328,7 +407,7 @@ const linux61: Profile = Object.freeze({
     opcodes: OPCODES_6_1,
     // EPYC-Milan under 6.1.192 (programs/expected/6.1.192/meta.json): retpolines, SRSO safe-RET
     // return thunk (RETHUNK; CONFIG_SLS only matters for a plain ret).
-    cpu: Object.freeze({ nop5: P6_NOP5, indirectJump: 'thunk', ret: 'thunk', sse2: true }),
+    cpu: Object.freeze({ nop5: P6_NOP5, indirectJump: 'thunk', ret: 'thunk', sse2: true, bmi2: false }),
   }),
   // 5.10's limits and messages (the 6.1.192 rejections of programs/ and programs/selftests/ are
   // word for word 5.10's); depths are recorded in 8-byte steps.
@@ -336,6 +415,7 @@ const linux61: Profile = Object.freeze({
     maxSubprogs: 256, maxCallFrames: 8, maxStack: 512, frameRounding: 32, stackDepthGranularity: 8, tailCallCallerStackLimit: 256,
     mixingMessage: 'tail_calls are not allowed in non-JITed programs with bpf-to-bpf calls', maxPokes: 1024,
     atomics: 'bpf-atomic',
+    cpuV4: false,
     scalarName: 'scalar',
     ctx: CTX_6_1,
   }),
@@ -345,38 +425,49 @@ const linux618: Profile = Object.freeze({
   name: 'linux-6.18',
   release: [6, 18] as const,
   releaseString: '6.18 (modeled)',
+  // The modeled 6.18 is the host kernel koracle answered on (tailcalls.md §9.2).
+  goldenFolder: 'host-6.18.',
   tailCall: Object.freeze({ limit: 33, counter: 'shared', emptySlotCounts: false }),
-  // Offsets, entry and limit as seen on a 6.18 host (tailcalls.md §9.2). src/jit refuses this
-  // profile (its counter through a pointer, tcc_ptr, is a different code generator), so the
-  // bail-out constants and the opcode list are placeholders.
+  // Offsets, entry, limit and the tcc_ptr sequences as the 6.18.44 host's images have them
+  // (tailcalls.md §9.2, programs/selftests/expected/host-6.18.44-*).
   jit: Object.freeze({
     maxTailCallCnt: 33,
     tailCallCntJcc: 'jae',
+    prologueFill: Object.freeze({ reachableMain: Object.freeze([0x48, 0x31, 0xc0]), other: Object.freeze([0x0f, 0x1f, 0x00]) }),
     tailCallOffset: 12,
+    tailCallCounter: 'tcc-ptr',
+    tailCallCntLoad: 'bpf2bpf-call',
     offsets: Object.freeze({ mapMaxEntries: 0x4c, arrayPtrs: 0x138, progBpfFunc: 0x48 }),
-    tailCallBailout: Object.freeze({ indirectBounds: 0, indirectCount: 0, indirectEmpty: 0, directCount: 0 }),
+    // The kernel measures them in the previous pass; these are the host's jbe/jae/je/jae rel8
+    // less P, add rsp and J (tailcall_bpf2bpf2: 0x30 / 0x23 / 0x16 with P 3, J 5;
+    // tailcall_bpf2bpf_hierarchy1: 0x13 with P 3).
+    tailCallBailout: Object.freeze({ indirectBounds: 40, indirectCount: 27, indirectEmpty: 14, directCount: 16 }),
     maxPasses: 20,
-    opcodes: OPCODES_5_10,
+    opcodes: OPCODES_6_18,
     mul: 'imul',
     divMod: 'save-clobbered',
     jmpRel8Max: 123,
     jmpPaddingPass: 15,
     prologueChunk: 'own-chunk',
-    atomicOps: ATOMICS_5_12,
+    atomicOps: ATOMICS_6_15,
+    shiftx: true,
+    movImm64Simm32: true,
     fixedNop5: P6_NOP5,
     probeMem: 'guarded',
     plainJumpInt3: true,
     backports: Object.freeze([]),
-    cpu: Object.freeze({ nop5: P6_NOP5, indirectJump: 'thunk', ret: 'thunk', sse2: true }),
+    cpu: Object.freeze({ nop5: P6_NOP5, indirectJump: 'thunk', ret: 'thunk', sse2: true, bmi2: true }),
   }),
   // Same limits; JIT-ed frames round to 16 (selftests.md §0.5) and the mixing message changed
-  // (tailcalls.md §7.1). The verifier models 5.10's rewrites only.
+  // (tailcalls.md §7.1). The verifier models 5.10's rewrites, plus cpu v4's
+  // instructions and sdiv/smod's guards (programs/isa/expected/host-6.18.44-*).
   verifier: Object.freeze({
     maxSubprogs: 256, maxCallFrames: 8, maxStack: 512, frameRounding: 16, stackDepthGranularity: 8, tailCallCallerStackLimit: 256,
     mixingMessage: 'mixing of tail_calls and bpf-to-bpf calls is not supported', maxPokes: 1024,
     atomics: 'bpf-atomic',
+    cpuV4: true,
     scalarName: 'scalar',
-    ctx: CTX_5_10, // placeholder: the verifier models 5.10's build
+    ctx: CTX_6_18,
   }),
 });
 

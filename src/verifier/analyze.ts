@@ -25,7 +25,7 @@ import {
 } from '../isa/index.js';
 import { MapType } from '../elf/types.js';
 import type { Env } from './env.js';
-import type { KInsn } from './kinsn.js';
+import { jumpOff, type KInsn } from './kinsn.js';
 import { acquiresSocket, HelperId, helperName, mapArgRegister, returnsMapValueOrNull, unknownHelperMessage } from './helpers.js';
 import { ctxLoadKind } from './ctx.js';
 import { releaseNote } from './opcodes.js';
@@ -194,19 +194,33 @@ class Analyzer {
     const op = opOf(k.code);
     const is64 = classOf(k.code) === Class.ALU64;
     const x = srcOf(k.code) === Source.X;
+    const v4 = env.options.profile.verifier.cpuV4;
     if (op === AluOp.NEG || op === AluOp.END) {
+      // cpu v4's bswap is BPF_ALU64 | BPF_END with BPF_TO_LE (K).
       const ok = op === AluOp.NEG
         ? srcOf(k.code) === 0 && k.src === 0 && k.off === 0 && k.imm === 0
-        : k.src === 0 && k.off === 0 && (k.imm === 16 || k.imm === 32 || k.imm === 64) && is64 === false;
+        : k.src === 0 && k.off === 0 && (k.imm === 16 || k.imm === 32 || k.imm === 64) && (!is64 || (v4 && !x));
       if (!ok) env.fail('verifier.reserved-fields', `BPF_${op === AluOp.NEG ? 'NEG' : 'END'} uses reserved fields`, slot);
       this.read(f, k.dst, slot);
       this.write(f, k.dst, UNKNOWN, slot);
       return;
     }
     if (op > AluOp.END) env.fail('verifier.reserved-fields', `invalid BPF_ALU opcode ${(op >> 4).toString(16)}`, slot);
-    const reserved = x ? k.imm !== 0 || k.off !== 0 : k.src !== 0 || k.off !== 0;
+    // cpu v4: movsx (MOV X with off 8/16, and 32 for ALU64) and sdiv/smod (off 1).
+    const v4Off = !v4 ? false
+      : op === AluOp.MOV ? x && (k.off === 8 || k.off === 16 || (is64 && k.off === 32))
+      : (op === AluOp.DIV || op === AluOp.MOD) && k.off === 1;
+    const offBad = k.off !== 0 && !v4Off;
+    const reserved = x ? k.imm !== 0 || offBad : k.src !== 0 || offBad;
     if (reserved) env.fail('verifier.reserved-fields', `BPF_${op === AluOp.MOV ? 'MOV' : 'ALU'} uses reserved fields`, slot, releaseNote(env, k));
     const srcVal = x ? this.read(f, k.src, slot) : konst(is64 ? BigInt(k.imm) : BigInt(k.imm >>> 0));
+    if (op === AluOp.MOV && k.off !== 0) {
+      // A pointer source is allowed for a privileged loader (allow_ptr_leaks) and becomes unknown.
+      let v: Val = isConst(srcVal) ? konst(BigInt.asIntN(k.off, srcVal.lo)) : UNKNOWN;
+      if (!is64) v = v.t === 'scalar' && isConst(v) ? trunc32(v) : scalar(0n, U32);
+      this.write(f, k.dst, v, slot);
+      return;
+    }
     if (op === AluOp.MOV) {
       let v = srcVal;
       if (!is64) v = v.t === 'scalar' ? trunc32(v) : scalar(0n, U32);
@@ -218,6 +232,12 @@ class Analyzer {
       env.fail('verifier.invalid-shift', `invalid shift ${k.imm}`, slot);
     }
     const dstVal = this.read(f, k.dst, slot);
+    if (k.off === 1) {
+      // sdiv/smod: the result is tracked as unknown (the kernel's signed bounds are not modeled;
+      // a pointer operand is a privileged loader's unknown scalar, as in aluValue).
+      this.write(f, k.dst, is64 ? UNKNOWN : scalar(0n, U32), slot);
+      return;
+    }
     this.write(f, k.dst, aluValue(op, is64, dstVal, srcVal), slot);
   }
 
@@ -244,6 +264,13 @@ class Analyzer {
   private load(slot: number, k: KInsn, st: State, f: Frame): void {
     const size = sizeBytes(sizeOf(k.code));
     const base = this.read(f, k.src, slot);
+    if (modeOf(k.code) === Mode.MEMSX) {
+      // cpu v4 ldsx: the value read, sign-extended to 64 bits (checkRawInsns admitted the mode).
+      if (base.t === 'ctx' || base.t === 'garg') throw this.env.notModeled('sign-extending loads from the context', slot);
+      const v = this.memRead(slot, k, st, base, size);
+      this.write(f, k.dst, isConst(v) ? konst(BigInt.asIntN(size * 8, v.lo)) : UNKNOWN, slot);
+      return;
+    }
     this.write(f, k.dst, this.memRead(slot, k, st, base, size), slot);
   }
 
@@ -374,6 +401,10 @@ class Analyzer {
    */
   private atomic(slot: number, k: KInsn, st: State, f: Frame): void {
     const env = this.env;
+    if ((k.imm === LOAD_ACQ || k.imm === STORE_REL) && env.options.profile.verifier.cpuV4) {
+      this.loadAcqStoreRel(slot, k, st, f);
+      return;
+    }
     if (!ATOMIC_OPS.has(k.imm)) env.fail('verifier.reserved-fields', `BPF_ATOMIC uses invalid atomic opcode ${(k.imm & 0xff).toString(16).padStart(2, '0')}`, slot);
     if (sizeOf(k.code) !== Size.W && sizeOf(k.code) !== Size.DW) env.fail('verifier.invalid-access', 'invalid atomic operand size', slot);
     this.read(f, k.src, slot);
@@ -390,6 +421,40 @@ class Analyzer {
       const ref = this.stackRef(base, k.off);
       if (ref) writeStack(st.frames[ref.frame].stack, ref.off, size, UNKNOWN);
     }
+  }
+
+  /**
+   * check_atomic_load() / check_atomic_store() (6.15): load-acquire is `dst = *(src + off)`,
+   * store-release `*(dst + off) = src`, of any size, on the stack or a map value.
+   */
+  private loadAcqStoreRel(slot: number, k: KInsn, st: State, f: Frame): void {
+    const env = this.env;
+    const load = k.imm === LOAD_ACQ;
+    const ptrReg = load ? k.src : k.dst;
+    const base = this.read(f, ptrReg, slot);
+    // atomic_ptr_type_ok(): not the context, a packet or a socket.
+    if (base.t === 'ctx' || base.t === 'garg' || base.t === 'pkt' || base.t === 'pkt_meta' || base.t === 'pkt_end' || base.t === 'sock') {
+      env.fail('verifier.invalid-access', `BPF_ATOMIC ${load ? 'loads from' : 'stores into'} R${ptrReg} ${regTypeName(base, env)} is not allowed`, slot);
+    }
+    const size = sizeBytes(sizeOf(k.code));
+    if (load) {
+      this.write(f, k.dst, this.memRead(slot, k, st, base, size), slot);
+      return;
+    }
+    const value = this.read(f, k.src, slot);
+    if (base.t !== 'fp') {
+      if (base.t === 'mapval') this.pointerKind(slot, 'mapval');
+      else if (base.t === 'ptr') this.pointerKind(slot, 'ptr');
+      else env.fail('verifier.invalid-access', `R${k.dst} invalid mem access '${regTypeName(base, env)}'`, slot);
+      return;
+    }
+    const ref = this.stackRef(base, k.off);
+    if (!ref) {
+      env.notChecked.push('variable-offset stack writes');
+      return;
+    }
+    this.touchStack(st, ref.frame, ref.off, size, slot);
+    writeStack(st.frames[ref.frame].stack, ref.off, size, value);
   }
 
   private ldImm64(slot: number, k: KInsn, f: Frame): void {
@@ -440,10 +505,12 @@ class Analyzer {
       return k.src === CallSrc.LOCAL ? this.callLocal(slot, k, st, f) : { slot: this.callHelper(slot, k, st, f), st };
     }
     if (op === JmpOp.JA) {
-      if (srcOf(k.code) !== Source.K || k.imm !== 0 || k.src !== 0 || k.dst !== 0 || jmp32) {
+      // gotol (JMP32 | JA, cpu v4) has its offset in imm and off must be 0.
+      const gotol = jmp32 && env.options.profile.verifier.cpuV4;
+      if (srcOf(k.code) !== Source.K || (gotol ? k.off !== 0 : k.imm !== 0) || k.src !== 0 || k.dst !== 0 || (jmp32 && !gotol)) {
         env.fail('verifier.reserved-fields', 'BPF_JA uses reserved fields', slot);
       }
-      return { slot: slot + k.off + 1, st };
+      return { slot: slot + jumpOff(k) + 1, st };
     }
     if (op === JmpOp.EXIT) {
       if (srcOf(k.code) !== Source.K || k.imm !== 0 || k.src !== 0 || k.dst !== 0 || jmp32) {
@@ -854,6 +921,9 @@ function refine(op: number, jmp32: boolean, taken: boolean, st: State, k: KInsn,
 const ATOMIC_OPS = new Set([0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1]);
 const FETCH = 0x01;
 const CMPXCHG = 0xf1;
+/** BPF_LOAD_ACQ and BPF_STORE_REL (6.15). */
+const LOAD_ACQ = 0x100;
+const STORE_REL = 0x110;
 
 function regTypeName(v: Val, env?: Env): string {
   switch (v.t) {

@@ -6,6 +6,7 @@
 
 import { CallSrc, Class, JmpOp, Source, classOf, opOf, srcOf } from '../isa/index.js';
 import type { Env } from './env.js';
+import { jumpOff } from './kinsn.js';
 
 const DISCOVERED = 0x10;
 const EXPLORED = 0x20;
@@ -53,7 +54,7 @@ export function checkCfg(env: Env): void {
         if (!pushed && k.src === CallSrc.LOCAL) pushed = push(t, t + k.imm + 1, BRANCH, false);
       } else if (op === JmpOp.JA) {
         if (srcOf(k.code) !== Source.K) env.fail('verifier.reserved-fields', 'BPF_JA uses reserved fields', t);
-        pushed = push(t, t + k.off + 1, FALLTHROUGH, true);
+        pushed = push(t, t + jumpOff(k) + 1, FALLTHROUGH, true);
       } else {
         pushed = push(t, t + 1, FALLTHROUGH, true);
         if (!pushed) pushed = push(t, t + k.off + 1, BRANCH, true);

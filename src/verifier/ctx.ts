@@ -52,6 +52,9 @@ const plain = (bpfSize: number, off: number): Emit => (dst, src, _size, write) =
 /** One byte, masked to the low bits that hold the field (pkt_type, vlan_present). */
 const bitsOfByte = (off: number, mask: number): Emit => (dst, src) => [ldxMem(B, dst, src, off), alu32Imm(AluOp.AND, dst, mask)];
 
+/** 1 when the u32 at `off` is not zero: `if dst == 0 goto +1; w dst = 1` (vlan_present from vlan_all). */
+const nonZeroWord = (off: number): Emit => (dst, src) => [ldxMem(W, dst, src, off), jmpImm(JmpOp.JEQ, dst, 0, 1), alu32Imm(AluOp.MOV, dst, 1)];
+
 const skbShinfo = (SKB: SkbLayout, fieldOff: number): Emit => (dst, src) => [
   ldxMem(W, AX, src, SKB.end),
   ldxMem(DW, dst, src, SKB.head),
@@ -65,7 +68,7 @@ const skbFields = (SKB: SkbLayout): readonly CtxField[] => [
   { name: 'mark', off: 8, size: 4, narrow: true, target: 4, writable: TC, types: SKB_TYPES, emit: plain(W, SKB.mark) },
   { name: 'queue_mapping', off: 12, size: 4, narrow: true, target: 2, writable: [], types: SKB_TYPES, emit: plain(H, SKB.queueMapping) },
   { name: 'protocol', off: 16, size: 4, narrow: true, target: 2, writable: [], types: SKB_TYPES, emit: plain(H, SKB.protocol) },
-  { name: 'vlan_present', off: 20, size: 4, narrow: true, target: 1, writable: [], types: SKB_TYPES, emit: bitsOfByte(SKB.vlanPresent, 1) },
+  { name: 'vlan_present', off: 20, size: 4, narrow: true, target: 1, writable: [], types: SKB_TYPES, emit: SKB.vlanPresentForm === 'bit' ? bitsOfByte(SKB.vlanPresent, 1) : nonZeroWord(SKB.vlanPresent) },
   { name: 'vlan_tci', off: 24, size: 4, narrow: true, target: 2, writable: [], types: SKB_TYPES, emit: plain(H, SKB.vlanTci) },
   { name: 'vlan_proto', off: 28, size: 4, narrow: true, target: 2, writable: [], types: SKB_TYPES, emit: plain(H, SKB.vlanProto) },
   { name: 'priority', off: 32, size: 4, narrow: true, target: 4, writable: TC, types: SKB_TYPES, emit: plain(W, SKB.priority) },

@@ -10,7 +10,7 @@ import { ja } from './kinsn.js';
 
 function isCondJump(code: number): boolean {
   const cls = classOf(code);
-  if (cls === Class.JMP32) return true;
+  if (cls === Class.JMP32) return opOf(code) !== JmpOp.JA; // JMP32 | JA is gotol
   if (cls !== Class.JMP) return false;
   const op = opOf(code);
   return op !== JmpOp.JA && op !== JmpOp.EXIT && op !== JmpOp.CALL;

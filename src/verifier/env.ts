@@ -8,7 +8,7 @@ import type { LineInfo, MapSpec, ObjectFile, ProgramSpec } from '../elf/types.js
 import type { Profile } from '../profile/index.js';
 import type { KernelLayout } from './types.js';
 import { Class, JmpOp, CallSrc, classOf, opOf } from '../isa/index.js';
-import { cloneK, type KInsn } from './kinsn.js';
+import { GOTOL_CODE, cloneK, type KInsn } from './kinsn.js';
 import { notModeled, VerifierError } from './errors.js';
 import { adjLinfo, adjLinfoAfterRemove, findLinfo } from './linfo.js';
 
@@ -197,6 +197,8 @@ function adjBranches(slots: KInsn[], pos: number, endOld: number, endNew: number
     if (opOf(k.code) === JmpOp.CALL) {
       if (k.src !== CallSrc.LOCAL || cls !== Class.JMP) continue;
       k.imm = adjusted(i, k.imm, pos, endOld, endNew, delta);
+    } else if (k.code === GOTOL_CODE) {
+      k.imm = adjusted(i, k.imm, pos, endOld, endNew, delta); // gotol: a 32-bit offset in imm
     } else {
       const off = adjusted(i, k.off, pos, endOld, endNew, delta);
       if (off < -32768 || off > 32767) return false;

@@ -16,8 +16,6 @@ import {
 } from './kinsn.js';
 import { roundUp } from './stack.js';
 
-/** offsetof(struct bpf_array, value) on the reference build (= `ptrs`, tailcalls.md §4.3). */
-const ARRAY_VALUE_OFF = 0x110;
 /** offsetof(struct htab_elem, key) on the reference build. */
 const HTAB_ELEM_KEY_OFF = 48;
 const CALL = Class.JMP | JmpOp.CALL;
@@ -71,6 +69,42 @@ function divModPatch(k: KInsn): KInsn[] {
   return is64 ? seq : [...seq, ja(1), mov32Reg(k.dst, k.dst)];
 }
 
+/** BPF_REG_AX, the verifier's hidden scratch register. */
+const REG_AX = 11;
+
+/**
+ * cpu v4 sdiv/smod (off = 1) as do_misc_fixups() leaves them (6.6+; the 6.18.44 host's dump of
+ * programs/isa/sdiv.bpf.o): by the constant -1, `neg` (sdiv) or `w = 0` (smod); by a register,
+ * guards for 0 and -1 through AX = src + 1 (AX > 1 is the plain case):
+ *   sdiv: AX = src; AX += 1; if AX > 1 goto div; if AX == 0 goto neg; dst = 0; neg: dst = -dst; goto out; div: sdiv
+ *   smod: AX = src; AX += 1; if AX > 1 goto mod; if AX == 1 goto keep; w dst = 0; goto out; mod: smod;
+ *         [32-bit: goto out; keep: w dst = w dst]
+ * The copy into AX is always 64-bit; the add, the compares, the zeroing and the negation have
+ * the instruction's width. Returns null for every other instruction.
+ */
+export function signedDivModPatch(k: KInsn): KInsn[] | null {
+  const cls = classOf(k.code);
+  if ((cls !== Class.ALU && cls !== Class.ALU64) || k.off !== 1) return null;
+  const op = opOf(k.code);
+  if (op !== AluOp.DIV && op !== AluOp.MOD) return null;
+  const is64 = cls === Class.ALU64;
+  const isDiv = op === AluOp.DIV;
+  const neg = raw(cls | AluOp.NEG, k.dst, 0, 0, 0);
+  const zero = raw(Class.ALU | AluOp.MOV | Source.K, k.dst, 0, 0, 0); // the 64-bit sdiv zeroes with mov64
+  if (!(k.code & Source.X)) {
+    if (k.imm !== -1) return null;
+    return [isDiv ? neg : zero];
+  }
+  const jcls = is64 ? Class.JMP : Class.JMP32;
+  const head = [mov64Reg(REG_AX, k.src), raw(cls | AluOp.ADD | Source.K, REG_AX, 0, 0, 1), raw(jcls | JmpOp.JGT | Source.K, REG_AX, 0, isDiv ? 4 : 3, 1)];
+  if (isDiv) {
+    const dst0 = is64 ? mov64Imm(k.dst, 0) : zero;
+    return [...head, raw(jcls | JmpOp.JEQ | Source.K, REG_AX, 0, 1, 0), dst0, neg, ja(1), { ...k }];
+  }
+  if (is64) return [...head, raw(jcls | JmpOp.JEQ | Source.K, REG_AX, 0, 3, 1), zero, ja(1), { ...k }];
+  return [...head, raw(jcls | JmpOp.JEQ | Source.K, REG_AX, 0, 4, 1), zero, ja(1), { ...k }, ja(1), mov32Reg(k.dst, k.dst)];
+}
+
 /** bpf_gen_ld_abs(): the value comes from a helper; a failed load returns 0 from the program. */
 function ldAbsPatch(env: Env, slot: number, k: KInsn): KInsn[] {
   const out: KInsn[] = [];
@@ -89,12 +123,16 @@ function ldAbsPatch(env: Env, slot: number, k: KInsn): KInsn[] {
   return out;
 }
 
-/** array_map_gen_lookup() for a privileged loader (no index mask: bypass_spec_v1). */
-function arrayLookup(elemValueSize: number, maxEntries: number): KInsn[] {
+/**
+ * array_map_gen_lookup() for a privileged loader (no index mask: bypass_spec_v1). `valueOff`:
+ * offsetof(struct bpf_array, value), the `ptrs` of the same union (tailcalls.md §4.3: 0x110 on
+ * 5.10.223 and 6.1.192, 0x138 on the 6.18 host).
+ */
+function arrayLookup(valueOff: number, elemValueSize: number, maxEntries: number): KInsn[] {
   const elem = roundUp(elemValueSize, 8);
   const pow2 = (elem & (elem - 1)) === 0;
   return [
-    alu64Imm(AluOp.ADD, 1, ARRAY_VALUE_OFF),
+    alu64Imm(AluOp.ADD, 1, valueOff),
     ldxMem(Size.W, 0, 2, 0),
     jmpImm(JmpOp.JGE, 0, maxEntries, 3),
     pow2 ? alu64Imm(AluOp.LSH, 0, Math.log2(elem)) : alu64Imm(AluOp.MUL, 0, elem),
@@ -120,7 +158,13 @@ export function fixupBpfCalls(env: Env): void {
   for (let i = 0; i < env.len; i++) {
     const k = env.slots[i];
     const cls = classOf(k.code);
-    if ((cls === Class.ALU || cls === Class.ALU64) && (opOf(k.code) === AluOp.DIV || opOf(k.code) === AluOp.MOD) && (k.code & Source.X)) {
+    const signed = signedDivModPatch(k);
+    if (signed) {
+      env.patch(i, signed);
+      i += signed.length - 1;
+      continue;
+    }
+    if ((cls === Class.ALU || cls === Class.ALU64) && (opOf(k.code) === AluOp.DIV || opOf(k.code) === AluOp.MOD) && (k.code & Source.X) && k.off === 0) {
       const p = divModPatch(k);
       env.patch(i, p);
       i += p.length - 1;
@@ -152,7 +196,7 @@ function fixupHelperCall(env: Env, i: number, k: KInsn): number {
   if (env.jitRequested && MAP_OP_HELPERS.has(k.imm) && aux.mapPtr !== undefined && aux.mapPtr !== 'poison') {
     const map = env.map(aux.mapPtr);
     if (k.imm === HelperId.map_lookup_elem && map.type === MapType.ARRAY && (map.flags & 0x1000) === 0) {
-      const p = arrayLookup(map.valueSize, map.maxEntries);
+      const p = arrayLookup(env.options.profile.jit.offsets.arrayPtrs, map.valueSize, map.maxEntries);
       env.patch(i, p);
       return i + p.length - 1;
     }

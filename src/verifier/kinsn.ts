@@ -58,5 +58,10 @@ export const emitCall = (imm: number) => k(Class.JMP | JmpOp.CALL, 0, 0, 0, imm)
 export const raw = k;
 export { Size };
 
+/** `BPF_JMP32 | BPF_JA` (gotol, cpu v4): its offset is in imm. */
+export const GOTOL_CODE = Class.JMP32 | JmpOp.JA;
+/** A jump's offset in slots: `imm` for gotol, `off` for every other jump. */
+export const jumpOff = (k: { code: number; off: number; imm: number }): number => (k.code === GOTOL_CODE ? k.imm : k.off);
+
 /** `BPF_JMP | BPF_TAIL_CALL`, the internal opcode bpf_tail_call becomes (0xf5). */
 export const TAIL_CALL_CODE = Class.JMP | 0xf0;

@@ -47,6 +47,17 @@ export const INSN_TABLE: ReadonlySet<number> = (() => {
   return t;
 })();
 
+/**
+ * Opcodes the insn table gained with cpu v4 (6.6: bswap, the sign-extending loads, gotol) and
+ * with load-acquire / store-release of bytes and halves (6.15); the profile's `cpuV4` admits them.
+ */
+export const INSN_TABLE_V4: ReadonlySet<number> = new Set([
+  Class.ALU64 | AluOp.END | Source.K,
+  Class.LDX | Mode.MEMSX | Size.B, Class.LDX | Mode.MEMSX | Size.H, Class.LDX | Mode.MEMSX | Size.W,
+  Class.JMP32 | JmpOp.JA,
+  Class.STX | Mode.ATOMIC | Size.B, Class.STX | Mode.ATOMIC | Size.H,
+]);
+
 export const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
 
 /**
@@ -74,7 +85,9 @@ export function checkRawInsns(env: Env): void {
   for (let i = 0; i < slots.length; i++) {
     const k = slots[i];
     const cls = classOf(k.code);
-    if (cls === Class.LDX && (modeOf(k.code) !== Mode.MEM || k.imm !== 0)) {
+    const v4 = env.options.profile.verifier.cpuV4;
+    const ldxMode = modeOf(k.code) === Mode.MEM || (v4 && modeOf(k.code) === Mode.MEMSX);
+    if (cls === Class.LDX && (!ldxMode || k.imm !== 0)) {
       env.fail('verifier.reserved-fields', 'BPF_LDX uses reserved fields', i, releaseNote(env, k));
     }
     // With BPF_ATOMIC (5.12) the op in imm is check_atomic()'s to judge, during the path walk.
@@ -87,7 +100,7 @@ export function checkRawInsns(env: Env): void {
       i++;
       continue;
     }
-    if (!INSN_TABLE.has(k.code)) {
+    if (!INSN_TABLE.has(k.code) && !(v4 && INSN_TABLE_V4.has(k.code))) {
       env.fail('verifier.unknown-opcode', `unknown opcode ${hex2(k.code)}`, i, releaseNote(env, k));
     }
   }

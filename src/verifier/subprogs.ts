@@ -5,6 +5,7 @@
 import { CallSrc, Class, JmpOp, Mode, BPF_FUNC_tail_call, classOf, modeOf, opOf } from '../isa/index.js';
 import { Btf, FuncLinkage } from '../elf/btf.js';
 import type { Env } from './env.js';
+import { jumpOff } from './kinsn.js';
 
 
 const CALL = Class.JMP | JmpOp.CALL;
@@ -36,7 +37,7 @@ export function checkSubprogs(env: Env): void {
     if (cls === Class.LD && (modeOf(code) === Mode.ABS || modeOf(code) === Mode.IND)) env.subprogs[cur].hasLdAbs = true;
     const isJump = (cls === Class.JMP || cls === Class.JMP32) && opOf(code) !== JmpOp.EXIT && opOf(code) !== JmpOp.CALL;
     if (isJump) {
-      const off = i + slots[i].off + 1;
+      const off = i + jumpOff(slots[i]) + 1;
       if (off < start || off >= end) env.fail('verifier.jump-out-of-range', `jump out of range from insn ${i} to ${off}`, i);
     }
     if (i === end - 1) {

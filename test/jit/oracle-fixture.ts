@@ -201,7 +201,7 @@ function tailCallReachable(insns: readonly Insn[], layout: Layout, starts: reado
 }
 
 /** Kernel symbols from kvm-oracle's kallsyms.txt (`address type name` lines). */
-export function symbolsFromKallsyms(text: string): KernelSymbols & { byName: Map<string, bigint> } {
+export function symbolsFromKallsyms(text: string, returnThunk = 'srso_alias_return_thunk'): KernelSymbols & { byName: Map<string, bigint> } {
   const byName = new Map<string, bigint>();
   for (const line of text.split('\n')) {
     const [addr, , name] = line.trim().split(/\s+/);
@@ -214,8 +214,9 @@ export function symbolsFromKallsyms(text: string): KernelSymbols & { byName: Map
   };
   return {
     bpfCallBase: need('__bpf_call_base'),
-    // x86_return_thunk points at the SRSO alias thunk on the EPYC-Milan guest (tailcalls.md §0).
-    returnThunk: need('srso_alias_return_thunk'),
+    // x86_return_thunk points at the SRSO alias thunk on the EPYC-Milan guest (tailcalls.md §0);
+    // the 6.18 host (AMD family 0x1a, "Safe RET, no microcode") returns through srso_return_thunk.
+    returnThunk: need(returnThunk),
     indirectThunkRcx: need('__x86_indirect_thunk_rcx'),
     exHandlerBpf: need('ex_handler_bpf'),
     byName,

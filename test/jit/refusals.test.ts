@@ -57,11 +57,6 @@ describe('instructions 5.10 does not have', () => {
     expect(hex(code1(mk(0xb7, 11, 0, 0, -5)))).toBe('49c7c2fbffffff'); // mov r10, -5
     expect(hex(code1(mk(0x73, 10, 11, -8)))).toBe('448855f8'); // mov [rbp-8], r10b
   });
-
-  it('the 6.18 profile (counter through a pointer) is not this code generator', () => {
-    expect(() => jitProgram(program([{ insns: [EXIT] }]), PROFILES['linux-6.18'], { symbols: REF_SYMBOLS }))
-      .toThrow(expect.objectContaining({ code: 'jit.profile-unsupported' }));
-  });
 });
 
 describe('malformed programs end in typed errors', () => {
