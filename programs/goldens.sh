@@ -1,24 +1,34 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# goldens.sh [5.10|6.1 ...]: run every scenario of this folder on Linux 5.10.223 and 6.1.192
-# with the shared kvm-oracle (root needed; the first run downloads the kernels) and keep the
-# results as programs/expected/<release>/: one koracle document per scenario (<name>.json),
+# goldens.sh [5.10|6.1|host ...]: run every scenario of this folder and keep the answers as
+# programs/expected/<release>/ (root needed): one koracle document per scenario (<name>.json),
 # the verifier's messages of rejected programs (<name>.stderr.txt), meta.json (kernel
-# package, qemu CPU model, mitigations) and kallsyms.txt (thunk and helper addresses).
+# package or host, CPU model, mitigations) and kallsyms.txt (thunk and helper addresses).
+#   5.10, 6.1  Linux 5.10.223 / 6.1.192 with the shared kvm-oracle (the first run downloads
+#              the kernels).
+#   host       the running kernel through koracle (built from shared/oracle/koracle into a
+#              temporary folder): expected/host-<uname -r>/ (host-goldens.sh).
+# Default: 5.10 6.1.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-ORACLE=${ORACLE:-$HERE/../../shared/oracle/kvm-oracle/run.sh}
-[ -f "$ORACLE" ] || { echo "goldens.sh: no $ORACLE (set ORACLE=.../kvm-oracle/run.sh)" >&2; exit 1; }
+SHARED=${SHARED:-$HERE/../../shared/oracle}
+ORACLE=${ORACLE:-$SHARED/kvm-oracle/run.sh}
+KORACLE_DIR=${KORACLE_DIR:-$SHARED/koracle}
 [ $# -gt 0 ] || set -- 5.10 6.1
+
+# host_meta and run_host
+. "$HERE/host-goldens.sh"
 
 for k in "$@"; do
 	case "$k" in
 	5.10) rel=5.10.223 ;;
 	6.1) rel=6.1.192 ;;
-	*) echo "goldens.sh: unknown kernel $k (5.10 or 6.1)" >&2; exit 2 ;;
+	host) run_host "$HERE"; continue ;;
+	*) echo "goldens.sh: unknown kernel $k (5.10, 6.1 or host)" >&2; exit 2 ;;
 	esac
+	[ -f "$ORACLE" ] || { echo "goldens.sh: no $ORACLE (set ORACLE=.../kvm-oracle/run.sh)" >&2; exit 1; }
 	tmp=$(mktemp -d /tmp/goldens.XXXXXX)
 	ACCEL=${ACCEL:-tcg} bash "$ORACLE" "$k" "$HERE" "$tmp"
 	out=$HERE/expected/$rel

@@ -27,10 +27,13 @@ export const test = defineCommand({
     details: `Each PATH is a file or a folder searched for scenarios (NAME.json with "object" and
 "steps") and conformance .data files; expected/ folders and result documents are skipped.
 A scenario's cases: one per run (retval and globals against NAME.expected.json beside it, else
-the kernel's answer expected/<release>/NAME.json for the profile's release) and one for its JIT
-listing (the normalized annotated disassembly of every function against NAME.<profile>.jit.txt).
+the kernel's answer expected/<folder>/NAME.json, the profile's folder: 5.10.223, 6.1.192,
+host-6.18.*) and one for its JIT listing (the normalized annotated disassembly of every function
+against NAME.<profile>.jit.txt; where the kernel's answer has the programs, also their xlated
+instructions and JIT images against the kernel's, modulo addresses).
 A .data file is one case: r0 against its '-- result'. Each --profile runs the whole suite on it.
---update writes the listings that are missing or differ (never a kernel's answer) and says which.
+--update writes the listings that are missing or differ (never a kernel's answer, and not while
+the code differs from the kernel's) and says which.
 --shard I/N runs every N-th case by sorted case id; --jobs N runs files in N worker threads.`,
     options: {
       ...COMMON_OPTIONS,

@@ -69,9 +69,15 @@ export class CodeMap {
   readonly images: readonly FuncImage[];
   readonly kernelSymbols: readonly KernelSymbol[];
   readonly tailCallOffset: number;
+  /** Where the frames keep the counter (profile.jit.tailCallCounter). */
+  readonly tailCallCounter: 'slot' | 'tcc-ptr';
+  /** MAX_TAIL_CALL_CNT: under tcc-ptr a larger rax is a pointer. */
+  readonly maxTailCallCnt: number;
 
   constructor(machine: Machine) {
     this.tailCallOffset = machine.profile.jit.tailCallOffset;
+    this.tailCallCounter = machine.profile.jit.tailCallCounter;
+    this.maxTailCallCnt = machine.profile.jit.maxTailCallCnt;
     const images: FuncImage[] = [];
     for (const prog of machine.programs.values()) {
       const layout = new Layout(prog.verified.insns);

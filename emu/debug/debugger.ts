@@ -355,7 +355,7 @@ export class Debugger {
   /** Why `step` stops at `pc` after `prev`, or null to keep stepping. */
   #stepStop(loc: CodeLocation, pc: bigint, prev: bigint): 'insn' | 'call' | 'landing' | null {
     if (loc.offset === 0) return 'call';
-    // A tail call arrives at +11 by a jump; a function's own entry reaches it from `mov rbp,rsp` (+8).
+    // A tail call arrives at X86_TAIL_CALL_OFFSET by a jump; a function's own entry reaches it from `mov rbp,rsp` (3 bytes before).
     if (loc.offset === this.view.code.tailCallOffset && prev !== pc - 3n) return 'landing';
     if (loc.atStart && loc.index !== null) return 'insn';
     return null;
@@ -499,7 +499,10 @@ export class Debugger {
       const c = this.view.tcc();
       if (!c) throw new DebugError('debug.state', 'no tail call counter here (the function is not tail-call reachable)');
       const frame = this.view.frames().find((f) => f.image);
-      const from = c.source === 'slot' ? `the counter slot [${hex(c.address!)}]` : c.source === 'rax' ? 'rax bits 32-63 (handed over by a call or tail call, not in the slot yet)' : 'a fresh run (xor eax,eax at +5)';
+      const from = c.source === 'slot' ? `the counter slot [${hex(c.address!)}]`
+        : c.source === 'pointer' ? `the run's counter [${hex(c.address!)}] through tcc_ptr`
+        : c.source === 'rax' ? (this.view.code.tailCallCounter === 'slot' ? 'rax bits 32-63 (handed over by a call or tail call, not in the slot yet)' : 'rax (handed over by a tail call, not in the slot yet)')
+        : 'a fresh run (xor at +5)';
       const model = frame?.modelTcc !== null && frame?.modelTcc !== undefined ? `; the observer counted ${frame.modelTcc}` : '';
       this.#emit({ type: 'value', expr: 'tcc', value: hex(BigInt(c.value)), decimal: String(c.value), note: `from ${from}${model}` });
       return;

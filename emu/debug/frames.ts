@@ -4,16 +4,19 @@
 // replaced (§1.4, §3.2), so a chain entry -> middle -> deep -(tail call)-> target shows target
 // where deep was. Each frame's tail call counter is read where the JIT keeps it: the dword at
 // [rbp - round_up(stack_depth, 8) - 4] once the prologue's `push rax` has run, and the high
-// dword of rax before that (the value a tail call or a bpf2bpf call hands over). The observer's
-// model of the same frames adds the names of the functions a frame held before its tail calls.
+// dword of rax before that (the value a tail call or a bpf2bpf call hands over); under tcc_ptr
+// (6.18, §9.2) the run's one counter through the pointer at [rbp - round_up(stack_depth, 8) - 16],
+// or through rax (a count up to the limit, else a pointer) before the prologue stored it. The
+// observer's model of the same frames adds the names of the functions a frame held before its
+// tail calls.
 
 import type { LineInfo } from '../../src/elf/types.js';
 import type { ObservedFrame } from '../harness/index.js';
 import type { CodeMap, FuncImage } from './code-map.js';
 import type { Registers } from './registers.js';
 
-/** Where a frame's counter was read. */
-export type CounterSource = 'slot' | 'rax' | 'fresh';
+/** Where a frame's counter was read: `pointer` = through a tcc_ptr (`address` is the counter's). */
+export type CounterSource = 'slot' | 'rax' | 'fresh' | 'pointer';
 
 export interface Frame {
   readonly level: number;
@@ -50,9 +53,9 @@ export interface UnwindContext {
 }
 
 const MAX_FRAMES = 64;
-/** Prologue offsets (tailcalls.md §1.1): push rbp at 7, mov rbp,rsp at 8, then the landing. */
-const PUSH_RBP = 7;
-const MOV_RBP = 8;
+/** Prologue offsets (tailcalls.md §1.1): push rbp, mov rbp,rsp (3 bytes), then the landing (5.10: 7, 8, 11). */
+const pushRbpAt = (ctx: UnwindContext): number => ctx.code.tailCallOffset - 4;
+const movRbpAt = (ctx: UnwindContext): number => ctx.code.tailCallOffset - 3;
 
 export const SDR = (stackDepth: number): number => (stackDepth + 7) & ~7;
 
@@ -106,11 +109,11 @@ function imageFrame(ctx: UnwindContext, image: FuncImage, off: number, innermost
   let retSlot: bigint;
   let base: bigint;
   let callerRbp: bigint | undefined;
-  if (innermost && off <= PUSH_RBP) {
+  if (innermost && off <= pushRbpAt(ctx)) {
     retSlot = rsp;
     base = rsp - 8n;
     callerRbp = rbp;
-  } else if (innermost && off < MOV_RBP + 3) {
+  } else if (innermost && off < movRbpAt(ctx) + 3) {
     retSlot = rsp + 8n;
     base = rsp;
     callerRbp = ctx.readU64(rsp);
@@ -135,17 +138,33 @@ function imageFrame(ctx: UnwindContext, image: FuncImage, off: number, innermost
 function counter(ctx: UnwindContext, image: FuncImage, off: number, innermost: boolean, base: bigint, tailCalled: boolean): Frame['tcc'] {
   const f = image.func;
   const landing = ctx.code.tailCallOffset;
-  const inRax = { value: Number(ctx.regs.rax >> 32n), source: 'rax' } as const;
+  const ptr = ctx.code.tailCallCounter === 'tcc-ptr';
+  const inRax = ptr ? throughRax(ctx) : { value: Number(ctx.regs.rax >> 32n), source: 'rax' } as const;
   if (!f.tailCallReachable) {
     // No counter slot: a tail call into it hands the count over in rax, which its first
     // instruction may overwrite.
     return innermost && tailCalled && off >= landing && off <= f.addrs[0] ? inRax : null;
   }
-  const pushRax = landing + (f.stackDepth !== 0 ? 7 : 0);
-  if (innermost && off <= pushRax) return f.index === 0 && off < PUSH_RBP ? { value: 0, source: 'fresh' } : inRax;
+  // The slots are stored from here on: after `push rax` (slot), after the 14-byte sequence of a
+  // main function or the two pushes of a subprogram (tcc-ptr).
+  const stored = landing + (f.stackDepth !== 0 ? 7 : 0) + (!ptr ? 1 : f.index === 0 ? 14 : 2);
+  if (innermost && off < stored) return f.index === 0 && off < pushRbpAt(ctx) ? { value: 0, source: 'fresh' } : inRax;
+  if (ptr) {
+    const p = ctx.readU64(base - BigInt(SDR(f.stackDepth)) - 16n);
+    const v = p === undefined ? undefined : ctx.readU64(p);
+    return p === undefined || v === undefined ? null : { value: Number(v), source: 'pointer', address: p };
+  }
   const address = base - BigInt(SDR(f.stackDepth)) - 4n;
   const value = ctx.readU32(address);
   return value === undefined ? null : { value, source: 'slot', address };
+}
+
+/** tcc-ptr's rax on the way in: the count itself (up to MAX_TAIL_CALL_CNT) or a pointer to it. */
+function throughRax(ctx: UnwindContext): Frame['tcc'] {
+  const rax = ctx.regs.rax;
+  if (rax <= BigInt(ctx.code.maxTailCallCnt)) return { value: Number(rax), source: 'rax' };
+  const v = ctx.readU64(rax);
+  return v === undefined ? null : { value: Number(v), source: 'pointer', address: rax };
 }
 
 function lineOf(ctx: UnwindContext, image: FuncImage, slot: number): { line?: LineInfo } {

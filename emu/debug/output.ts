@@ -75,7 +75,7 @@ export function frameJson(f: Frame): FrameJson {
     level: f.level, pc: hex(f.pc), function: fn, insn: f.slot ?? null, kernel: !f.image,
     rbp: f.base === null ? null : hex(f.base), stack_depth: f.stackDepth,
     tcc: f.tcc?.value ?? null,
-    tcc_from: f.tcc ? (f.tcc.source === 'slot' ? `[${hex(f.tcc.address!)}]` : f.tcc.source) : null,
+    tcc_from: f.tcc ? (f.tcc.source === 'slot' || f.tcc.source === 'pointer' ? `[${hex(f.tcc.address!)}]` : f.tcc.source) : null,
     tcc_model: f.modelTcc,
     chain: f.names,
     ...(f.line ? { source: `${f.line.file}:${f.line.line}` } : {}),

@@ -73,7 +73,7 @@ export function buildSymbolFile(code: CodeMap, options: SymbolFileOptions): Symb
       { name: '.debug_line', type: SHT.PROGBITS, data: debugLine(files, sequences) },
     );
   }
-  const fdes = [...images.map((i) => imageFrame(i)), ...kernel.flatMap((s) => kernelFrame(s))];
+  const fdes = [...images.map((i) => imageFrame(i, code.tailCallOffset)), ...kernel.flatMap((s) => kernelFrame(s))];
   if (fdes.length) sections.push({ name: '.debug_frame', type: SHT.PROGBITS, data: debugFrame(fdes), align: 8n });
   return {
     bytes: writeElf(sections, symbols),
@@ -119,11 +119,14 @@ function lineTable(code: CodeMap, images: readonly FuncImage[]): { files: string
   return { files, sequences, rows: count };
 }
 
-/** nop5 (0), xor/nop2 (5), push rbp (7), mov rbp,rsp (8); the body from 11 on has CFA = rbp + 16. */
-function imageFrame(image: FuncImage): FrameDescription {
+/**
+ * nop5 (0), the filler (5), push rbp (landing - 4), mov rbp,rsp (landing - 3); the body from
+ * the landing (X86_TAIL_CALL_OFFSET: 11 on 5.10 and 6.1, 12 on 6.18) on has CFA = rbp + 16.
+ */
+function imageFrame(image: FuncImage, landing: number): FrameDescription {
   const cfi = new CfiProgram();
-  cfi.at(8).defCfaOffset(16).offset(DWARF_REG.rbp, 2);
-  cfi.at(11).defCfaRegister(DWARF_REG.rbp);
+  cfi.at(landing - 3).defCfaOffset(16).offset(DWARF_REG.rbp, 2);
+  cfi.at(landing).defCfaRegister(DWARF_REG.rbp);
   const ret = image.returnOffset;
   if (ret !== null && ret < image.size) {
     // After `leave`: rsp at the return address again, rbp the caller's; back to the body's rules

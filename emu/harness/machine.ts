@@ -202,7 +202,7 @@ export class Machine {
   }
 
   /**
-   * Between runs every direct site must be in state B (slot holds T, site 2 jumps to T + 11)
+   * Between runs every direct site must be in state B (slot holds T, site 2 jumps to T + X86_TAIL_CALL_OFFSET)
    * or C (slot empty); returns the disagreements.
    */
   pokeDisagreements(): string[] {

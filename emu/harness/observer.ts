@@ -2,8 +2,8 @@
 // few addresses only — each function's first byte (bpf2bpf calls and the test run's call), the
 // return thunk (every return), and per tail-call site its counter compare, its jump and its
 // `out:` — so a hot loop in a program costs nothing extra. From these it keeps a model of the
-// native frames (the counter copy of each, tailcalls.md §1.5, §3.2), the tail-call chains, the
-// stack high-water mark, and the verdicts of the checks.
+// native frames (the counter copy of each, tailcalls.md §1.5, §3.2; or the run's one shared
+// counter, §9.2), the tail-call chains, the stack high-water mark, and the verdicts of the checks.
 
 import { X86Reg, type Unicorn } from '../unicorn/index.js';
 import type { JitFunc } from '../../src/jit/types.js';
@@ -108,6 +108,11 @@ export class Observer {
   #checks = new Map<CheckName, CheckState>();
   #entryRsp = 0n;
   readonly #programs: LoadedProgram[] = [];
+  /**
+   * `tailCall.counter: 'shared'`: the one counter of the current repetition (each repetition
+   * enters the main function at offset 0, which starts a fresh one), counting taken tail calls.
+   */
+  #shared = 0;
 
   /** Whether check_max_stack_depth()'s rules apply (not to programs that skipped the verifier). */
   readonly #stackRulesApply: boolean;
@@ -145,11 +150,17 @@ export class Observer {
     if (events) this.#trace.events = [];
     this.#checks = new Map();
     this.#frames = [];
+    this.#shared = 0;
   }
 
-  /** Before each repetition: no frames. */
+  /** Before each repetition: no frames, a fresh shared counter. */
   beginRepetition(): void {
     this.#frames = [];
+    this.#shared = 0;
+  }
+
+  get #isShared(): boolean {
+    return this.#profile.tailCall.counter === 'shared';
   }
 
   get depth(): number {
@@ -165,9 +176,15 @@ export class Observer {
   /** The modeled frames, outermost first (copies). */
   frames(): ObservedFrame[] {
     return this.#frames.map((f) => ({
-      prog: f.prog, func: f.func, retSlot: f.retSlot, counter: f.counter, chain: f.chain, names: [...f.names],
+      prog: f.prog, func: f.func, retSlot: f.retSlot, counter: this.#counterOf(f), chain: f.chain, names: [...f.names],
       pending: f.pending ? { slot: f.pending.site.slot, reason: f.pending.reason } : null,
     }));
+  }
+
+  /** A frame's modeled counter: its own copy (by value), or the run's (shared) in a frame that holds the pointer. */
+  #counterOf(f: Frame): number | null {
+    if (!this.#isShared) return f.counter;
+    return f.func?.tailCallReachable ? this.#shared : null;
   }
 
   innermostProg(): string | null {
@@ -205,7 +222,8 @@ export class Observer {
     const limit = this.#profile.tailCall.limit;
     if (!this.#checks.get('tail_call_limit')?.failures) this.pass('tail_call_limit', `at most ${t.max_tail_calls_in_chain} tail calls in one chain (limit ${limit})`);
     if (!this.#checks.get('tail_call_counter')?.failures) {
-      this.pass('tail_call_counter', `${t.counter_values.length} counter reads, each equal to the tail calls counted on its call path`);
+      const counted = this.#isShared ? 'the tail calls taken in the run so far' : 'the tail calls counted on its call path';
+      this.pass('tail_call_counter', `${t.counter_values.length} counter reads, each equal to ${counted}`);
     }
     if (this.#stackRulesApply && !this.#checks.get('stack_depth')?.failures) {
       this.pass('stack_depth', `every program's frames within ${this.#profile.verifier.maxStack} bytes, callers of tail-calling subprograms below ${this.#profile.verifier.tailCallCallerStackLimit}`);
@@ -275,20 +293,32 @@ export class Observer {
   #onCheck(site: TailCallSite): void {
     const top = this.#frames.at(-1);
     if (!top) return;
-    const eax = Number(this.#uc.regRead(X86Reg.RAX) & 0xffffffffn);
-    if (this.#trace.counter_values.length < MAX_COUNTER_VALUES) this.#trace.counter_values.push(eax);
-    if (top.counter !== null && top.counter !== eax) {
-      this.fail('tail_call_counter', `the counter at insn ${site.slot} of ${top.prog?.name ?? '?'} is ${eax}, ${top.counter} tail calls were counted on this path`);
+    const value = this.#readCounter();
+    if (this.#trace.counter_values.length < MAX_COUNTER_VALUES) this.#trace.counter_values.push(value);
+    const modeled = this.#counterOf(top);
+    if (modeled !== null && modeled !== value) {
+      const where = this.#isShared ? 'were taken in this run' : 'were counted on this path';
+      this.fail('tail_call_counter', `the counter at insn ${site.slot} of ${top.prog?.name ?? '?'} is ${value}, ${modeled} tail calls ${where}`);
     }
     const max = this.#profile.jit.maxTailCallCnt;
-    const refused = this.#profile.jit.tailCallCntJcc === 'ja' ? eax > max : eax >= max;
+    // tcc-ptr compares with jae (tailcalls.md §9.2); the slot form with the profile's jcc.
+    const refused = this.#profile.jit.tailCallCounter === 'tcc-ptr' || this.#profile.jit.tailCallCntJcc === 'jae' ? value >= max : value > max;
     top.pending = { site, reason: refused ? 'limit' : 'empty_slot' };
-    if (!refused) top.counter = eax + 1;
+    // By value, the count goes up before the slot is read (an empty slot counts, §8.3).
+    if (!refused && !this.#isShared) top.counter = value + 1;
+  }
+
+  /** The counter at a compare: eax (slot), or the qword rax points at (tcc-ptr). */
+  #readCounter(): number {
+    const rax = this.#uc.regRead(X86Reg.RAX);
+    if (this.#profile.jit.tailCallCounter === 'slot') return Number(rax & 0xffffffffn);
+    return Number(this.#kernel.mem.readU64(rax));
   }
 
   #onJump(site: TailCallSite): void {
     const top = this.#frames.at(-1);
     if (!top) return;
+    if (this.#isShared) this.#shared++; // counted only now that the slot is known to hold a program
     const target = site.kind === 'direct' ? this.#directTarget(site) : this.#uc.regRead(X86Reg.RCX);
     const prog = this.#byBpfFunc.get(target - BigInt(this.#profile.jit.tailCallOffset));
     const func = prog?.jit.funcs[0];
@@ -309,6 +339,7 @@ export class Observer {
     t.max_tail_calls_in_chain = Math.max(t.max_tail_calls_in_chain, top.chain);
     const limit = this.#profile.tailCall.limit;
     if (top.chain > limit) this.fail('tail_call_limit', `tail call ${top.chain} in one chain (limit ${limit}), into ${prog?.name ?? '?'}`);
+    if (this.#isShared && this.#shared > limit) this.fail('tail_call_limit', `tail call ${this.#shared} in one run (limit ${limit}, one counter per run), into ${prog?.name ?? '?'}`);
     if (!func) return; // an unknown target faults or misbehaves on its own
     top.frameBytes = this.#frameBytes(func);
     this.#highWater(top, func);
@@ -350,7 +381,8 @@ export class Observer {
   /** The lowest byte `func`'s prologue reserves below `frame.rbp` (tailcalls.md §1.5). */
   #highWater(frame: Frame, func: JitFunc): void {
     const sdr = BigInt((func.stackDepth + 7) & ~7);
-    const pushes = BigInt(8 * (func.calleeRegsUsed.filter(Boolean).length + (func.tailCallReachable ? 1 : 0)));
+    const slots = func.tailCallReachable ? (this.#profile.jit.tailCallCounter === 'slot' ? 1 : 2) : 0;
+    const pushes = BigInt(8 * (func.calleeRegsUsed.filter(Boolean).length + slots));
     const low = frame.rbp - sdr - pushes;
     const bytes = Number(this.#entryRsp - low);
     this.#trace.max_stack_bytes = Math.max(this.#trace.max_stack_bytes, bytes);

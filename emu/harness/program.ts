@@ -21,7 +21,10 @@ export interface TailCallSite {
   readonly func: JitFunc;
   /** First byte of the sequence. */
   readonly start: bigint;
-  /** The `cmp eax, MAX_TAIL_CALL_CNT` (eax holds the counter there). */
+  /**
+   * The counter compare: `cmp eax, MAX_TAIL_CALL_CNT` (eax holds the counter there), or under
+   * `jit.tailCallCounter: 'tcc-ptr'` `cmp qword [rax], MAX_TAIL_CALL_CNT` (rax points at it).
+   */
   readonly compare: bigint;
   /** Direct: site 2 (`tailcall_target`); indirect: the final jump to rcx. */
   readonly jump: bigint;
@@ -53,10 +56,15 @@ export function indirectJumpBytes(cpu: JitCpu): number {
   }
 }
 
-/** Offset of the counter compare from the start of an indirect sequence (after mov, cmp, jbe, mov). */
-const INDIRECT_COMPARE = 13;
-/** From the compare of a direct sequence to its site 1 (cmp 3, ja 2, add 3, mov 6). */
-const DIRECT_COMPARE_TO_BYPASS = 14;
+/**
+ * Offset of the counter compare from the start of an indirect sequence: after mov edx, cmp, jbe
+ * and the 6-byte counter load (`slot`) or the 7-byte pointer load (`tcc-ptr`).
+ */
+const INDIRECT_COMPARE = { slot: 13, 'tcc-ptr': 14 } as const;
+/** From the compare of a direct sequence to its site 1: cmp 3, ja 2, add 3, mov 6 (`slot`); cmp 4, jae 2 (`tcc-ptr`). */
+const DIRECT_COMPARE_TO_BYPASS = { slot: 14, 'tcc-ptr': 6 } as const;
+/** The compare's first bytes: `cmp eax, imm8` (83 f8) or `cmp qword [rax], imm8` (48 83 38). */
+const COMPARE_OPCODE = { slot: [0x83, 0xf8], 'tcc-ptr': [0x48, 0x83, 0x38] } as const;
 
 /**
  * JITs `vp` into `kernel`'s module area, writes the images and its struct bpf_prog.
@@ -77,6 +85,7 @@ export function loadVerified(kernel: Kernel, vp: VerifiedProgram, slotTarget: Sl
 function findTailCallSites(kernel: Kernel, vp: VerifiedProgram, jit: JitResult): TailCallSite[] {
   const layout = new Layout(vp.insns);
   const out: TailCallSite[] = [];
+  const form = kernel.profile.jit.tailCallCounter;
   vp.insns.forEach((insn, i) => {
     if (insn.code !== TAIL_CALL) return;
     const slot = layout.slotOf[i];
@@ -87,21 +96,22 @@ function findTailCallSites(kernel: Kernel, vp: VerifiedProgram, jit: JitResult):
     if (insn.imm !== 0) {
       const poke = jit.pokes.find((p) => p.insnIdx === slot);
       if (!poke) throw bug(vp.name, slot, 'a direct tail call without a poke descriptor');
-      out.push({ kind: 'direct', slot, func, start, compare: poke.tailcallBypass - BigInt(DIRECT_COMPARE_TO_BYPASS), jump: poke.tailcallTarget, out: poke.bypassAddr, poke });
+      out.push({ kind: 'direct', slot, func, start, compare: poke.tailcallBypass - BigInt(DIRECT_COMPARE_TO_BYPASS[form]), jump: poke.tailcallTarget, out: poke.bypassAddr, poke });
     } else {
       const j = BigInt(indirectJumpBytes(kernel.profile.jit.cpu));
-      out.push({ kind: 'indirect', slot, func, start, compare: start + BigInt(INDIRECT_COMPARE), jump: end - j, out: end });
+      out.push({ kind: 'indirect', slot, func, start, compare: start + BigInt(INDIRECT_COMPARE[form]), jump: end - j, out: end });
     }
   });
   for (const site of out) checkCompare(kernel, kernel.profile, vp.name, site);
   return out;
 }
 
-/** The hooks read eax at `cmp eax, imm8` (83 f8 ib): make sure that is what is there. */
+/** The hooks read the counter at its compare (83 f8 ib, or 48 83 38 ib): make sure that is what is there. */
 function checkCompare(kernel: Kernel, profile: Profile, prog: string, site: TailCallSite): void {
-  const b = kernel.mem.read(site.compare, 3);
-  if (b[0] !== 0x83 || b[1] !== 0xf8 || b[2] !== profile.jit.maxTailCallCnt) {
-    throw bug(prog, site.slot, `expected cmp eax,${profile.jit.maxTailCallCnt} at 0x${site.compare.toString(16)}, found ${Buffer.from(b).toString('hex')}`);
+  const want = [...COMPARE_OPCODE[profile.jit.tailCallCounter], profile.jit.maxTailCallCnt];
+  const b = kernel.mem.read(site.compare, want.length);
+  if (want.some((v, k) => b[k] !== v)) {
+    throw bug(prog, site.slot, `expected ${Buffer.from(want).toString('hex')} (the counter compare) at 0x${site.compare.toString(16)}, found ${Buffer.from(b).toString('hex')}`);
   }
 }
 

@@ -10,6 +10,7 @@ import { parseJson, JsonNumber, type Json } from '../json.js';
 import type { GlobalValue } from '../../src/elf/index.js';
 import type { Profile } from '../../src/profile/index.js';
 import type { ScenarioRun } from '../scenario.js';
+import type { KernelImages, KernelProgram } from './kernel-image.js';
 
 /** The kernel hung: only the first `completedRuns` run steps have answers. */
 export interface Incomplete {
@@ -36,12 +37,10 @@ const scenarioName = (file: string): string => basename(file, '.json');
 export const listingGoldenPath = (scenarioFile: string, profile: string): string =>
   join(dirname(scenarioFile), `${scenarioName(scenarioFile)}.${profile}.jit.txt`);
 
-/** The `expected/` subfolder holding the profile's release (`5.10.223` for linux-5.10), if any. */
+/** The `expected/` subfolder holding the profile's kernel (`5.10.223` for linux-5.10, `profile.goldenFolder`), if any. */
 export function releaseFolder(expectedDir: string, profile: Profile): string | undefined {
   if (!existsSync(expectedDir)) return undefined;
-  const [major, minor] = profile.release;
-  const re = new RegExp(`^(?:.*-)?${major}\\.${minor}\\.\\d+`);
-  return readdirSync(expectedDir).sort().find((d) => re.test(d) && !d.startsWith('host-'));
+  return readdirSync(expectedDir).sort().find((d) => d.startsWith(profile.goldenFolder));
 }
 
 export function findRunGolden(scenarioFile: string, profile: Profile): RunGolden {
@@ -52,9 +51,26 @@ export function findRunGolden(scenarioFile: string, profile: Profile): RunGolden
   const folder = releaseFolder(join(dir, 'expected'), profile);
   const kernel = folder === undefined ? undefined : join(dir, 'expected', folder, `${name}.json`);
   if (kernel === undefined || !existsSync(kernel)) {
-    return { kind: 'none', reason: `no golden: neither ${name}.expected.json nor expected/${profile.release.join('.')}.*/${name}.json` };
+    return { kind: 'none', reason: `no golden: neither ${name}.expected.json nor expected/${profile.goldenFolder}*/${name}.json` };
   }
   return readRunGolden(kernel);
+}
+
+/**
+ * The kernel's programs for a scenario (koracle's `programs[]`: xlated and JIT-ed code) from
+ * `expected/<profile's folder>/NAME.json`, with that folder's kallsyms.txt; undefined when there
+ * is none or the kernel loaded nothing.
+ */
+export function findKernelImages(scenarioFile: string, profile: Profile): KernelImages | undefined {
+  const dir = dirname(scenarioFile);
+  const folder = releaseFolder(join(dir, 'expected'), profile);
+  if (folder === undefined) return undefined;
+  const file = join(dir, 'expected', folder, `${scenarioName(scenarioFile)}.json`);
+  const kallsyms = join(dir, 'expected', folder, 'kallsyms.txt');
+  if (!existsSync(file) || !existsSync(kallsyms)) return undefined;
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as { programs?: KernelProgram[]; koracle_error?: boolean };
+  if (doc.koracle_error || !Array.isArray(doc.programs) || doc.programs.length === 0) return undefined;
+  return { file, programs: doc.programs, kallsyms };
 }
 
 function readRunGolden(file: string): RunGolden {

@@ -14,11 +14,13 @@ import type { LoadedProgram } from '../harness/program.js';
 /** `;; FILE:LINE  TEXT` — above the first BPF instruction of a source line. */
 export const SOURCE_PREFIX = ';; ';
 
-export function scenarioListing(objectPath: string, profile: Profile): string {
+/** `inspect` sees the loaded machine and the object's program names before the listing is made. */
+export function scenarioListing(objectPath: string, profile: Profile, inspect?: (machine: Machine, programs: readonly string[]) => void): string {
   const obj = loadObjectFile(objectPath);
   const machine = new Machine({ profile });
   try {
     machine.loadObject(obj);
+    inspect?.(machine, obj.programs.map((s) => s.name));
     const out: string[] = [`; ${profile.name}, ${profile.releaseString}`];
     for (const spec of obj.programs) {
       const failure = machine.failures.get(spec.name);

@@ -10,7 +10,8 @@ import { loadDataCase, runFile } from '../../src/conformance/index.js';
 import { jitBackend } from '../conformance-backend.js';
 import { readScenario, runScenario, type ScenarioResult, type ScenarioRun } from '../scenario.js';
 import { caseId, JIT_CASE, runCaseName } from './discover.js';
-import { compareRun, findRunGolden, kernelErrorLine, listingGoldenPath, sameScenarioError, type RunGolden } from './golden.js';
+import { compareRun, findKernelImages, findRunGolden, kernelErrorLine, listingGoldenPath, sameScenarioError, type RunGolden } from './golden.js';
+import { compareKernelImages } from './kernel-image.js';
 import { diffLines, unifiedDiff } from './diff.js';
 import { placeOf, scenarioListing } from './listing.js';
 import type { CaseOutcome, WorkItem } from './types.js';
@@ -91,11 +92,24 @@ function listingCase(item: WorkItem, profile: Profile, object: string): Pick<Cas
   const ms = (): number => performance.now() - t0;
   const objPath = isAbsolute(object) ? object : resolve(dirname(item.file), object);
   let actual: string;
+  // The kernel's own code for the same programs, when its golden has it (expected/<folder>/):
+  // a listing is only written (--update) and only passes while the code is the kernel's.
+  const kernel = findKernelImages(item.file, profile);
+  let kernelDiffs: string[] = [];
   try {
-    actual = scenarioListing(objPath, profile);
+    actual = scenarioListing(objPath, profile, kernel && ((m, names) => { kernelDiffs = compareKernelImages(m, names, kernel); }));
   } catch (e) {
     if (!(e instanceof TailjitError)) throw e;
     return { status: 'failed', message: e.format({ file: item.shown }), ms: ms() };
+  }
+  if (kernel && kernelDiffs.length > 0) {
+    const shownKernel = relative(dirname(item.file), kernel.file);
+    return {
+      status: 'failed',
+      message: `${item.shown} [${item.profile}]: the code differs from the kernel's in ${shownKernel} (modulo addresses): ${kernelDiffs[0]}`,
+      ...(kernelDiffs.length > 1 ? { details: kernelDiffs.join('\n') } : {}),
+      ms: ms(),
+    };
   }
   const goldenPath = listingGoldenPath(item.file, item.profile);
   const shownGolden = relative(dirname(item.file), goldenPath);

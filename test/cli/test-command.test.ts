@@ -171,6 +171,31 @@ describe('--update', () => {
     expect(readFileSync(join(dir, 'expected/5.10.223/calls.json'), 'utf8')).toBe(kernelBefore);
     expect((await tailjitTest(dir, 'calls.json')).status).toBe(0);
   });
+
+  it('holds the code to the kernel\'s own where the kernel\'s answer has it, and writes no listing while it differs', async () => {
+    // The 6.18 host's answer for calls.json (koracle, programs/expected/host-6.18.*): its
+    // programs' xlated instructions and images, and that boot's kallsyms.txt.
+    const host = readdirSync(join(PROGRAMS, 'expected')).find((d) => d.startsWith('host-6.18.'))!;
+    const dir = callsCopy();
+    mkdirSync(join(dir, 'expected', host));
+    for (const f of ['calls.json', 'kallsyms.txt']) copyFileSync(join(PROGRAMS, 'expected', host, f), join(dir, 'expected', host, f));
+    const ok = await tailjitTest(dir, 'calls.json', '--profile', 'linux-6.18', '--update');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain('UPDATED calls.linux-6.18.jit.txt: created');
+    // The kernel's two_levels with its `leave` (c9, after the prologue's 5 + 3 + 1 + 3 + 7 bytes
+    // and the body) turned into int3: no address is involved there, so it is a difference.
+    const doc = JSON.parse(readFileSync(join(dir, 'expected', host, 'calls.json'), 'utf8')) as { programs: { name: string; jited_hex: string; jited_func_lens: number[] }[] };
+    const p = doc.programs.find((q) => q.name === 'two_levels')!;
+    const leave = p.jited_hex.slice(0, p.jited_func_lens[0] * 2).lastIndexOf('c9e9');
+    expect(leave % 2).toBe(0);
+    p.jited_hex = `${p.jited_hex.slice(0, leave)}cc${p.jited_hex.slice(leave + 2)}`;
+    writeFileSync(join(dir, 'expected', host, 'calls.json'), JSON.stringify(doc));
+    writeFileSync(join(dir, 'calls.linux-6.18.jit.txt'), '; stale\n');
+    const bad = await tailjitTest(dir, 'calls.json', '--profile', 'linux-6.18', '--update');
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toContain(`calls.json [linux-6.18]: the code differs from the kernel's in expected/${host}/calls.json (modulo addresses): two_levels: first difference at +0x${(leave / 2).toString(16)}: c9e9`);
+    expect(readFileSync(join(dir, 'calls.linux-6.18.jit.txt'), 'utf8')).toBe('; stale\n');
+  });
 });
 
 // --- reporters --------------------------------------------------------------------------------
