@@ -9,6 +9,8 @@ import {
 } from '../../src/conformance/index.js';
 import { DEFAULT_PROFILE, PROFILES, getProfile } from '../../src/profile/index.js';
 import { jitBackend } from '../../emu/conformance-backend.js';
+import { liveConformanceBackend } from '../../emu/live/index.js';
+import { requireLive } from '../../emu/live/bpf.js';
 
 /** The suite beside a checkout of this repository (../shared/conformance/tests). */
 export function defaultSuitePath(): string | undefined {
@@ -24,15 +26,20 @@ export const conformance = defineCommand({
   spec: {
     name: 'conformance',
     summary: 'run BPF conformance .data files in-process and report each failure',
-    usage: '[PATH...] [--backend interp|jit] [--profile P] [--filter RE] [--budget N] [--json]',
+    usage: '[PATH...] [--backend interp|jit|kernel] [--profile P] [--filter RE] [--budget N] [--json]',
     details: `Each PATH is a .data file or a folder searched for them; without PATH, the suite in
 ../shared/conformance/tests beside this checkout. Prints one line per failed or skipped test with
 the reason, then 'N passed, N failed, N skipped'. With --backend jit each test is JITed for the
 profile and run in the emulated kernel; a test that needs what the profile's kernel lacks is
-skipped, naming the feature and the release that added it.`,
+skipped, naming the feature and the release that added it. With --backend kernel each test
+runs on the running Linux kernel (root, or bpf() permitted): the test's instructions unchanged,
+as a bpf2bpf subprogram of a small main program that points r1 at an array map value holding
+the -- mem, sets r2 to its length and stores the full 64-bit r0 in a second map; --profile and
+--budget do not apply. A test the kernel's verifier refuses is skipped with the verifier's
+message, as is a test that calls helper 5 (uBPF's unwind). Exit 2 when bpf() is not permitted.`,
     options: {
       ...COMMON_OPTIONS,
-      backend: { type: 'string', arg: 'B', choices: ['interp', 'jit'], default: 'interp', description: 'what runs the programs: the reference interpreter or the emulated JIT' },
+      backend: { type: 'string', arg: 'B', choices: ['interp', 'jit', 'kernel'], default: 'interp', description: 'what runs the programs: the reference interpreter, the emulated JIT, or the running kernel' },
       profile: { type: 'string', arg: 'P', choices: Object.keys(PROFILES), default: DEFAULT_PROFILE, description: 'kernel whose semantics are modeled' },
       filter: { type: 'string', arg: 'RE', description: 'only tests whose name matches this regular expression' },
       budget: { type: 'string', arg: 'N', description: 'most instructions one test may execute: BPF instructions on interp (default 10000000), x86 instructions on jit (default 100000000)' },
@@ -58,9 +65,11 @@ skipped, naming the feature and the release that added it.`,
       paths = [p];
     }
     const profile = getProfile(options.profile);
-    const backend: Backend = options.backend === 'jit'
-      ? jitBackend(profile, { budget: { x86Insns: budget ?? 100_000_000 } })
-      : interpBackend(profile, { insns: budget ?? 10_000_000, wallMs: 10_000 });
+    if (options.backend === 'kernel') requireLive();
+    const backend: Backend = options.backend === 'kernel' ? liveConformanceBackend()
+      : options.backend === 'jit'
+        ? jitBackend(profile, { budget: { x86Insns: budget ?? 100_000_000 } })
+        : interpBackend(profile, { insns: budget ?? 10_000_000, wallMs: 10_000 });
     const files = collectDataFiles(paths.map((p) => resolve(io.cwd, p)))
       .filter((f) => !filter || filter.test(caseName(f)));
     if (files.length === 0) {
@@ -79,7 +88,7 @@ skipped, naming the feature and the release that added it.`,
     const summary = summarize(results);
     if (options.json) {
       io.out(JSON.stringify({
-        backend: backend.name, profile: profile.name, ms: Math.round(ms),
+        backend: backend.name, profile: options.backend === 'kernel' ? 'kernel' : profile.name, ms: Math.round(ms),
         summary,
         results: results.map((r) => ({
           name: r.name, file: relative(io.cwd, r.file) || r.file, status: r.status,

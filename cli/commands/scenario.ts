@@ -12,6 +12,8 @@ import { decodeGlobals, loadObjectFile, type GlobalValue } from '../../src/elf/i
 import { DEFAULT_PROFILE, PROFILES, getProfile } from '../../src/profile/index.js';
 import { readScenario, runScenario, type ScenarioResult, type ScenarioRun } from '../../emu/scenario.js';
 import type { RunBudget } from '../../emu/harness/run.js';
+import { runScenarioLive } from '../../emu/live/index.js';
+import { requireLive } from '../../emu/live/bpf.js';
 
 /** JSON with integers past 2^53 (u64 globals) written as numbers, digit for digit. */
 export function toJson(doc: unknown, indent = 2): string {
@@ -101,6 +103,43 @@ export function formatScenarioResult(res: ScenarioResult, initialGlobals: Record
   return lines.join('\n') + '\n';
 }
 
+/** The text for a run on the running kernel: what the kernel reports (no trace, no checks). */
+export function formatLiveScenarioResult(res: ScenarioResult, initialGlobals: Record<string, GlobalValue>): string {
+  const loaded = res.programs.map((p) => p.name);
+  const lines = [
+    `${res.scenario}${res.description !== undefined ? `: ${res.description}` : ''}`,
+    `object ${res.object}: ${loaded.length ? `${loaded.join(', ')} loaded` : 'nothing loaded'}; entry ${res.entry}`,
+    `kernel: the running kernel, Linux ${res.kernel.release}, ${res.kernel.machine}`,
+  ];
+  for (const e of res.load_errors) lines.push(`load error: ${e.prog}: ${e.message} (${e.code})`);
+  lines.push('');
+  if (res.runs.length === 0) lines.push('no runs');
+  else {
+    const rows = [['step', 'prog', 'repeat', 'retval', 'ns/run'], ...res.runs.map((r) => [
+      String(r.step), r.prog, r.repeat > 1 ? `x${r.repeat}` : '', r.retval === null ? '-' : String(r.retval), r.duration_ns === null ? '-' : String(r.duration_ns),
+    ])];
+    const [head, ...body] = table(rows, new Set([0, 3, 4]));
+    lines.push(head);
+    let before = initialGlobals;
+    body.forEach((row, i) => {
+      const r = res.runs[i];
+      const details = [...(r.label !== undefined ? [r.label] : []), ...(r.error ? [`error (${r.error.kind}): ${r.error.message}`] : [])];
+      const changed = changedGlobals(before, r.globals);
+      details.push(changed.length ? `globals: ${changed.join(', ')}` : 'globals: unchanged');
+      lines.push(row, ...details.map((d) => `      ${d}`));
+      before = r.globals;
+    });
+  }
+  for (const s of res.snapshots ?? []) {
+    lines.push(`snapshot at step ${s.step}${s.label !== undefined ? ` (${s.label})` : ''}: the images of ${s.programs.map((p) => p.name).join(', ')} (--json has the bytes)`);
+  }
+  const bad = res.runs.filter((r) => r.error !== null);
+  lines.push('', bad.length === 0
+    ? `${res.runs.length} run(s) on the running kernel`
+    : `${bad.length} of ${res.runs.length} run(s) could not run (step ${bad.map((r) => r.step).join(', ')})`);
+  return lines.join('\n') + '\n';
+}
+
 // --- the command ------------------------------------------------------------------------------
 
 function budgetOf(text: string | undefined): RunBudget | undefined {
@@ -114,7 +153,7 @@ export const scenario = defineCommand({
   spec: {
     name: 'scenario',
     summary: 'run a scenario file (load an object, set slots and globals, run programs) on the emulated kernel',
-    usage: 'FILE [--profile P] [--trace] [--budget-ms N] [--json]',
+    usage: 'FILE [--backend emulated|kernel] [--profile P] [--trace] [--budget-ms N] [--json]',
     details: `FILE is a scenario as shared/spec/scenario.md describes it, the same file koracle and
 kvm-oracle run on real kernels. Prints one row per run: return value, tail calls taken and
 refused, the deepest tail call chain, the most BPF frames at once, the bytes of kernel stack
@@ -125,12 +164,18 @@ A run that would go on for hours on the real kernel ends with a budget error (de
 wall time per run, --budget-ms to change it); later runs still run.
 Exit status 1 when a check failed or a run ended with an error; 2 when the file is invalid or
 names an object, program, map or variable that does not exist, or the kernel refuses a step
-(deleting an empty slot, filling a slot with a program that did not load).`,
+(deleting an empty slot, filling a slot with a program that did not load).
+With --backend kernel the scenario runs on the running Linux kernel instead (root, or bpf()
+permitted; exit 2 otherwise), loaded as koracle loads it (libbpf 1.1's way, nothing pinned or
+attached): the rows show the return value and the kernel's time per run, --json the same
+document with trace and pokes empty and the kernel's xlated and JIT bytes; --profile, --trace
+and --budget-ms do not apply.`,
     options: {
       ...COMMON_OPTIONS,
       profile: { type: 'string', arg: 'P', choices: Object.keys(PROFILES), default: DEFAULT_PROFILE, description: 'kernel whose JIT and semantics are modeled' },
       trace: { type: 'boolean', description: 'count the x86 instructions of every run (slower)' },
       'budget-ms': { type: 'string', arg: 'N', description: 'wall time one run may take, in milliseconds (default 10000)' },
+      backend: { type: 'string', arg: 'B', choices: ['emulated', 'kernel'], default: 'emulated', description: 'where the programs run: the emulated kernel of --profile, or the running kernel' },
     },
     minPositionals: 1,
     maxPositionals: 1,
@@ -140,6 +185,18 @@ names an object, program, map or variable that does not exist, or the kernel ref
     const shown = relative(io.cwd, file) || file;
     const budget = budgetOf(options['budget-ms']);
     const sc = readScenario(file);
+    if (options.backend === 'kernel') {
+      if (options.trace || options['budget-ms'] !== undefined) throw new UsageError('--trace and --budget-ms need the emulated backend');
+      requireLive();
+      const res = runScenarioLive(sc, { version: VERSION });
+      res.scenario = shown;
+      if (options.json) io.out(toJson(res) + '\n');
+      else {
+        const objPath = isAbsolute(sc.object) ? sc.object : resolve(dirname(file), sc.object);
+        io.out(formatLiveScenarioResult(res, decodeGlobals(loadObjectFile(objPath)).globals));
+      }
+      return res.runs.every((r) => r.error === null) ? EXIT_OK : EXIT_CHECK_FAILED;
+    }
     const result = runScenario(sc, {
       profile: getProfile(options.profile), version: VERSION, trace: Boolean(options.trace), ...(budget ? { budget } : {}),
     });
