@@ -15,7 +15,7 @@ import type { Kernel } from './kernel.js';
 import { Errno } from './maps.js';
 import { PAGE_SIZE, pageUp } from './memory.js';
 import {
-  ETH_HLEN, LOOPBACK_IFINDEX, NET_DEVICE, SKB_HEADROOM, SKB_SHINFO_SIZE, SK_BUFF, XDP_BUFF, XDP_HEADROOM, ZERO_FRAME_PROTOCOL_BE,
+  ETH_HLEN, LOOPBACK_IFINDEX, SKB_HEADROOM, SKB_SHINFO_SIZE, XDP_HEADROOM, ZERO_FRAME_PROTOCOL_BE, netDevice, skBuff, xdpBuff,
 } from './structs.js';
 
 /** The first two arguments of the program. */
@@ -37,10 +37,25 @@ interface Area {
 
 const areas = new WeakMap<Kernel, Area>();
 
+const layoutCache = new WeakMap<object, ReturnType<typeof buildLayouts>>();
+
+function buildLayouts(ctx: Kernel['profile']['verifier']['ctx']) {
+  return { SK_BUFF: skBuff(ctx.skb), XDP_BUFF: xdpBuff(ctx.xdp), NET_DEVICE: netDevice(ctx.skb) };
+}
+
+/** The structures of the kernel build the profile models. */
+function layouts(k: Kernel): ReturnType<typeof buildLayouts> {
+  const ctx = k.profile.verifier.ctx;
+  let l = layoutCache.get(ctx);
+  if (!l) layoutCache.set(ctx, (l = buildLayouts(ctx)));
+  return l;
+}
+
 function areaOf(k: Kernel): Area {
   let a = areas.get(k);
   if (!a) {
     const mem = k.mem;
+    const { SK_BUFF, XDP_BUFF, NET_DEVICE } = layouts(k);
     const dev = mem.alloc('directMap', NET_DEVICE.size, 'struct net_device lo', 'object').begin;
     mem.writeU32(dev + BigInt(NET_DEVICE.ifindex), LOOPBACK_IFINDEX);
     a = {
@@ -79,6 +94,7 @@ export function skbContext(k: Kernel, type: 'sched_cls' | 'socket_filter', data:
   // eth_type_trans() pulled the header; tc programs see it pushed back.
   const dataOff = SKB_HEADROOM + (isL2 ? 0 : ETH_HLEN);
   const len = data.length - (isL2 ? 0 : ETH_HLEN);
+  const { SK_BUFF } = layouts(k);
   const skb = new Uint8Array(SK_BUFF.size);
   const v = new DataView(skb.buffer);
   v.setBigUint64(SK_BUFF.dev, a.dev, true);
@@ -114,6 +130,7 @@ export function xdpContext(k: Kernel, data: Uint8Array): RunArgs {
   checkSize(data.length, XDP_HEADROOM, ETH_HLEN);
   const a = areaOf(k);
   fillBuffer(k, a, XDP_HEADROOM, data);
+  const { XDP_BUFF } = layouts(k);
   const start = a.buffer + BigInt(XDP_HEADROOM);
   const xdp = new Uint8Array(XDP_BUFF.size);
   const v = new DataView(xdp.buffer);

@@ -7,11 +7,13 @@ import { BPF_FUNC_tail_call } from '../../src/isa/index.js';
 import type { KernelMemory } from './memory.js';
 import { ArrayMap, Errno, HashMap, type EmuMap } from './maps.js';
 import { formatTracePrintk } from './printk.js';
-import { SK_BUFF } from './structs.js';
+import type { SkBuffLayout } from './structs.js';
 
 /** What a helper can reach of the kernel and of the current run. */
 export interface HelperEnv {
   readonly mem: KernelMemory;
+  /** struct sk_buff of the modeled build. */
+  readonly skBuff: SkBuffLayout;
   mapAt(addr: bigint): EmuMap | undefined;
   /** Appends a line to the run's trace_printk output. */
   printk(line: string): void;
@@ -76,8 +78,9 @@ function mapDelete(env: HelperEnv, map: bigint, key: bigint): bigint {
 function skbLoad(bytes: 1 | 2 | 4): HelperFn {
   return (env, skb, offset) => {
     const off = Number(BigInt.asIntN(32, offset));
-    const data = env.mem.readU64(skb + BigInt(SK_BUFF.data));
-    const headlen = env.mem.readU32(skb + BigInt(SK_BUFF.len)) - env.mem.readU32(skb + BigInt(SK_BUFF.dataLen));
+    const L = env.skBuff;
+    const data = env.mem.readU64(skb + BigInt(L.data));
+    const headlen = env.mem.readU32(skb + BigInt(L.len)) - env.mem.readU32(skb + BigInt(L.dataLen));
     if (off < 0 || headlen - off < bytes) return neg(Errno.EFAULT);
     const b = env.mem.read(data + BigInt(off), bytes);
     let v = 0;

@@ -12,7 +12,7 @@ import { KernelError } from './errors.js';
 import { KERNEL_FUNCTIONS, Prandom, type HelperEnv, type KernelFunction } from './helpers.js';
 import { createMap, type EmuMap } from './maps.js';
 import { KernelMemory, PAGE_SIZE, pageUp } from './memory.js';
-import { bpfProg, PROG_TYPE } from './structs.js';
+import { bpfProg, PROG_TYPE, skBuff } from './structs.js';
 import {
   ALL_SYMBOLS, ENTRY_STUB, HELPER_STUB, PLAIN_RETURN_THUNK, SRSO_SAFE_RET, TEXT_FILL, entryStub, retpoline, srsoReturnThunk,
 } from './text.js';
@@ -221,6 +221,7 @@ export class Kernel {
   #makeEnv(mem: KernelMemory): HelperEnv {
     return {
       mem,
+      skBuff: skBuff(this.profile.verifier.ctx.skb),
       mapAt: (addr) => this.#mapByAddr.get(addr),
       printk: (line) => this.#run.printk.push(line),
       prandomU32: () => this.#prandom.next(),

@@ -1,10 +1,9 @@
 // Layouts of the kernel structures JIT-ed code and the verifier's rewrites read, for the
-// reference build (tailcalls.md §4.3; the sk_buff and xdp_buff offsets are the verifier's,
-// src/verifier/ctx.ts, which come from the same kernel's xlated dumps). The offsets the JIT
-// hard-codes come from the profile (`jit.offsets`); everything else is fixed here.
+// profile's build (tailcalls.md §4.3): the offsets the JIT hard-codes (`jit.offsets`) and the
+// sk_buff and xdp_buff offsets the verifier's rewrites use (`verifier.ctx`) come from the
+// profile; everything else is fixed here.
 
-import type { JitProfile } from '../../src/profile/index.js';
-import { SKB, XDP } from '../../src/verifier/ctx.js';
+import type { JitProfile, SkbLayout, XdpLayout } from '../../src/profile/index.js';
 
 /** struct bpf_map, the fields before `max_entries` (CONFIG_SECURITY=y: ops, inner_map_meta, security). */
 export const BPF_MAP = Object.freeze({ ops: 0x00, innerMapMeta: 0x08, security: 0x10, mapType: 0x18, keySize: 0x1c, valueSize: 0x20 });
@@ -36,22 +35,31 @@ export const PROG_TYPE = Object.freeze({ socket_filter: 1, sched_cls: 3, xdp: 6 
 /** struct htab_elem: the value follows the key at `key + round_up(key_size, 8)` (hashtab.c). */
 export const HTAB_ELEM_KEY = 48;
 
-/** struct sk_buff fields the verifier's ctx rewrite reaches, plus those the harness fills. */
-export const SK_BUFF = Object.freeze({
-  ...SKB,
-  /** `data_len`: bytes in frags, 0 for a linear test-run skb. */
-  dataLen: 116,
-  /** `tail`, an offset from `head` (sk_buff_data_t is an offset on 64-bit). */
-  tail: 184,
-  /** Bytes allocated for the structure (sizeof(struct sk_buff) is 232 in 5.10). */
-  size: 232,
-});
+/**
+ * struct sk_buff of the profile's build: the fields the verifier's ctx rewrite reaches (the
+ * profile's `verifier.ctx.skb`, read from that kernel's xlated dumps) plus those the harness
+ * fills, which sit next to them in every build here.
+ */
+export function skBuff(skb: SkbLayout) {
+  return Object.freeze({
+    ...skb,
+    /** `data_len` follows `len`: bytes in frags, 0 for a linear test-run skb. */
+    dataLen: skb.len + 4,
+    /** `tail` precedes `end`; an offset from `head` (sk_buff_data_t is an offset on 64-bit). */
+    tail: skb.end - 4,
+    /** Room for the structure: head, data, truesize and users follow `end` (232 bytes on 5.10.223). */
+    size: Math.max(232, skb.data + 32),
+  });
+}
+export type SkBuffLayout = ReturnType<typeof skBuff>;
 
 /** struct xdp_buff (5.10) and struct xdp_rxq_info. */
-export const XDP_BUFF = Object.freeze({ ...XDP, dataHardStart: 24, frameSz: 40, size: 48, rxqInfoSize: 64 });
+export function xdpBuff(xdp: XdpLayout) {
+  return Object.freeze({ ...xdp, dataHardStart: 24, frameSz: 40, size: 48, rxqInfoSize: 64 });
+}
 
-/** struct net_device: only `ifindex` is read (SKB.devIfindex); 5.10's is about 2.5 KiB. */
-export const NET_DEVICE = Object.freeze({ ifindex: SKB.devIfindex, size: 0xa00 });
+/** struct net_device: only `ifindex` is read (`devIfindex` of the build); 5.10's is about 2.5 KiB. */
+export const netDevice = (skb: SkbLayout) => Object.freeze({ ifindex: skb.devIfindex, size: 0xa00 });
 
 /** The loopback device's ifindex, the device every test-run skb belongs to. */
 export const LOOPBACK_IFINDEX = 1;
