@@ -76,3 +76,4 @@ function withFile<T>(path: string | undefined, f: () => T): T {
 }
 
 export { Bytes };
+export { writeObject, type WriteFunc, type WriteGlobal, type WriteMap, type WriteObjectSpec, type WriteReloc } from './write.js';

@@ -264,7 +264,8 @@ export function readGlobalMaps(elf: ElfFile, btf: Btf, objName: string): LoadedM
       }
     }
     const flags = (kind === 'rodata' ? BPF_F_RDONLY_PROG : 0) | (mmapable ? BPF_F_MMAPABLE : 0);
-    const initial = kind === 'bss' ? new Uint8Array(s.size) : s.data.data.slice();
+    // A copy: the section's bytes may be a Buffer view of the file, whose slice() does not copy.
+    const initial = kind === 'bss' ? new Uint8Array(s.size) : Uint8Array.from(s.data.data);
     out.push({
       sectionIndex: s.index,
       sectionOffset: 0,
