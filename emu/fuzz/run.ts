@@ -12,12 +12,11 @@
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { release as osRelease, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { loadObjectFile, writeObject, type GlobalValue } from '../../src/elf/index.js';
 import { width } from '../../src/isa/index.js';
 import { caseSize, emitObject, generateCase, minimize, scenarioDocument, type FuzzCase, type GenOptions } from '../../src/fuzz/index.js';
-import * as profiles from '../../src/profile/index.js';
+import { ProfileError, profileForKernelRelease } from '../../src/profile/release.js';
 import { getProfile, type Profile, type ProfileName } from '../../src/profile/index.js';
 import { runScenarioInterp, type InterpScenarioResult } from '../interp-scenario.js';
 import { parseScenario, runScenario, type Scenario, type ScenarioResult } from '../scenario.js';
@@ -66,15 +65,14 @@ export interface FuzzOptions {
 
 const DEFAULT_WORK = 200_000;
 
-/** The profile that models the running kernel, or null. */
+/** The profile that models the running kernel, or null when no profile does. */
 export function hostProfileName(release = osRelease()): ProfileName | null {
-  const fromProfiles = (profiles as Record<string, unknown>).profileForRelease;
-  if (typeof fromProfiles === 'function') {
-    const p = (fromProfiles as (r: string) => Profile | ProfileName | null | undefined)(release);
-    if (p) return typeof p === 'string' ? p : p.name;
-    return null;
+  try {
+    return profileForKernelRelease(release).name;
+  } catch (e) {
+    if (e instanceof ProfileError) return null;
+    throw e;
   }
-  return release.startsWith('6.18.') || release === '6.18' ? 'linux-6.18' : null;
 }
 
 /** Writes a case as `name.bpf.o` and `name.json` in `dir`; returns the scenario. */
