@@ -73,7 +73,7 @@ program's xlated instructions (modulo map ids and helper addresses) and JIT byte
 addresses in them: map and global-data addresses, calls and jumps that leave the function).
 The emulated profile is the one that models the running kernel's release (6.12 and later:
 linux-6.18; 6.1.x: linux-6.1; 5.10.x: linux-5.10; any other release is an error), or --profile.
-A program the emulated kernel cannot load (the linux-6.18 JIT does not yet emit tail calls) is
+A program that loads on one side only, or a run that ends in an error on one side only, is
 reported as a difference. Prints one line per scenario, its differences below it, then
 'N scenarios: N identical, N differ'. Exit 1 when anything differs.`,
     options: {
