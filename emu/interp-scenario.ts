@@ -10,7 +10,7 @@
 
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { TailjitError } from '../src/errors.js';
-import { decodeGlobals, globalMaps, loadObjectFile, MapType, type GlobalValue, type ObjectFile } from '../src/elf/index.js';
+import { decodeGlobals, findWritableGlobal, globalMaps, integerBytes, loadObjectFile, MapType, type GlobalValue, type ObjectFile } from '../src/elf/index.js';
 import { Environment, InterpError, InterpProgram, Interpreter, type Budget, type ProgArray } from '../src/interp/index.js';
 import { getProfile, type Profile } from '../src/profile/index.js';
 import { ScenarioError, type Scenario, type Step } from './scenario.js';
@@ -122,13 +122,9 @@ class InterpWorld {
   }
 
   private setvar(name: string, value: bigint, i: number): void {
-    const [section, varName] = name.includes(':') ? name.split(':', 2) : [undefined, name];
-    const hits = globalMaps(this.obj).flatMap((m) => (m.section!.startsWith('.rodata') || (section !== undefined && m.section !== section) ? [] : (m.vars ?? []).filter((v) => v.name === varName).map((v) => ({ m, v }))));
-    if (hits.length !== 1) throw new ScenarioError('scenario.unknown', `step ${i} (setvar): ${hits.length ? `${name} is in more than one section` : `no writable global variable ${name}`}`);
-    const { m, v } = hits[0];
-    const bytes = this.sections.get(m.section!)!;
-    const x = BigInt.asUintN(v.size * 8, value);
-    for (let b = 0; b < v.size; b++) bytes[v.offset + b] = Number((x >> BigInt(8 * b)) & 0xffn);
+    const g = findWritableGlobal(this.obj, name);
+    if (!g.ok) throw new ScenarioError('scenario.unknown', `step ${i} (setvar): ${g.message}`);
+    this.sections.get(g.spec.section!)!.set(integerBytes(value, g.size), g.offset);
   }
 
   private run(step: Extract<Step, { kind: 'run' }>, i: number, entry: string, profile: Profile, budget: Budget): InterpRun {

@@ -75,7 +75,7 @@ export function parseHexBytes(text: string): Uint8Array {
   return Uint8Array.from(Buffer.from(t, 'hex'));
 }
 
-const isElf = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
+export const isElf = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
 
 export function runFile(file: string, options: RunFileOptions = {}): RunReport {
   let bytes: Uint8Array;
@@ -125,16 +125,18 @@ export function runFile(file: string, options: RunFileOptions = {}): RunReport {
   }
 }
 
-function firstLoaded(machine: Machine, file: string): string {
-  const first = machine.programs.keys().next();
+/** The first program that loaded (the run's default), or an error naming why none did. */
+export function firstLoaded(loaded: { readonly programs: ReadonlyMap<string, unknown>; readonly failures: ReadonlyMap<string, { readonly message: string }> }, file: string): string {
+  const first = loaded.programs.keys().next();
   if (!first.done) return first.value;
-  const why = [...machine.failures].map(([p, e]) => `${p}: ${e.message}`).join('; ');
+  const why = [...loaded.failures].map(([p, e]) => `${p}: ${e.message}`).join('; ');
   throw new RunCommandError('run.nothing-loaded', `no program of ${file} loaded${why ? ` (${why})` : ''}`, { file });
 }
 
-const isDataFile = (text: string): boolean => /^\s*--\s*(asm|raw)\b/m.test(text);
+export const isDataFile = (text: string): boolean => /^\s*--\s*(asm|raw)\b/m.test(text);
 
-function readAsm(file: string, text: string, dataFile: boolean): { insns: Insn[]; mem?: Uint8Array } {
+/** An assembly file or a conformance `.data` file as instructions (and the `.data` file's memory). */
+export function readAsm(file: string, text: string, dataFile: boolean): { insns: Insn[]; mem?: Uint8Array } {
   if (dataFile) {
     const data = parseDataFile(text, { file });
     return { insns: dataFileProgram(data), ...(data.mem ? { mem: data.mem } : {}) };

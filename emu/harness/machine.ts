@@ -3,7 +3,7 @@
 // variables, image snapshots, and test runs (run.ts).
 
 import { TailjitError } from '../../src/errors.js';
-import { decodeGlobals, globalMaps, type GlobalsSnapshot, type MapSpec, type ObjectFile, type ProgTypeName } from '../../src/elf/index.js';
+import { decodeGlobals, findWritableGlobal, globalMaps, integerBytes, isWritableGlobalMap, type GlobalsSnapshot, type MapSpec, type ObjectFile, type ProgTypeName } from '../../src/elf/index.js';
 import type { JitFunc } from '../../src/jit/types.js';
 import { getProfile, type Profile } from '../../src/profile/index.js';
 import { verify } from '../../src/verifier/index.js';
@@ -231,28 +231,17 @@ export class Machine {
 
   /** Writes an integer global of a writable section (`name` or `section:name`). */
   setvar(name: string, value: bigint | number): void {
-    const obj = this.#requireObject();
-    const [section, varName] = name.includes(':') ? name.split(':', 2) : [undefined, name];
-    const hits = globalMaps(obj).flatMap((spec) => (spec.vars ?? []).filter((v) => v.name === varName && (section === undefined || spec.section === section)).map((v) => ({ spec, v })));
-    const writable = hits.filter(({ spec }) => isWritable(spec));
-    if (writable.length === 0) {
-      const where = hits.length ? ` (it is in ${hits[0].spec.section}, which is read-only)` : '';
-      throw new HarnessError('harness.unknown', `no writable global variable ${name}${where}`);
-    }
-    if (writable.length > 1) throw new HarnessError('harness.bad-request', `${name} is in ${writable.map((h) => h.spec.section).join(' and ')}: name it as section:name`);
-    const { spec, v } = writable[0];
-    if (![1, 2, 4, 8].includes(v.size)) throw new HarnessError('harness.bad-request', `${name} is ${v.size} bytes, not an integer`);
-    const m = this.map(spec.name);
-    if (m.kind !== 'array') throw new HarnessError('harness.bug', `global data ${spec.section} is not an array map`);
-    const bytes = new Uint8Array(8);
-    new DataView(bytes.buffer).setBigUint64(0, BigInt.asUintN(64, BigInt(value)), true);
-    this.kernel.mem.write(m.elemAddress(0) + BigInt(v.offset), bytes.subarray(0, v.size));
+    const g = findWritableGlobal(this.#requireObject(), name);
+    if (!g.ok) throw new HarnessError(`harness.${g.reason}`, g.message);
+    const m = this.map(g.spec.name);
+    if (m.kind !== 'array') throw new HarnessError('harness.bug', `global data ${g.spec.section} is not an array map`);
+    this.kernel.mem.write(m.elemAddress(0) + BigInt(g.offset), integerBytes(value, g.size));
   }
 
   /** The writable sections (`.bss`, `.data`, ...) back to their contents in the ELF file. */
   reset(): void {
     for (const spec of globalMaps(this.#requireObject())) {
-      if (!isWritable(spec)) continue;
+      if (!isWritableGlobalMap(spec)) continue;
       const m = this.map(spec.name);
       if (m.kind === 'array') m.writeValue(0, spec.initial ?? new Uint8Array(spec.valueSize));
     }
@@ -289,15 +278,6 @@ export class Machine {
   close(): void {
     this.kernel.close();
   }
-}
-
-/** BPF_F_RDONLY_PROG. */
-const RDONLY_PROG = 0x80;
-
-/** koracle's rule for the sections `setvar` and `reset` may write: not `.rodata*`, not `.kconfig`. */
-function isWritable(spec: MapSpec): boolean {
-  const s = spec.section ?? '';
-  return (spec.flags & RDONLY_PROG) === 0 && !s.startsWith('.rodata') && s !== '.kconfig';
 }
 
 const INTERRUPTS: Record<number, string> = {

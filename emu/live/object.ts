@@ -6,7 +6,7 @@
 // verifier refuses is recorded in `failures` and the others still load (libbpf would give up
 // on the whole object; koracle then reports nothing but the refusal).
 
-import { decodeGlobals, globalMaps, MapType, toHex, type GlobalsSnapshot, type MapSpec, type ObjectFile, type ProgramSpec, type ProgTypeName } from '../../src/elf/index.js';
+import { decodeGlobals, findWritableGlobal, globalMaps, integerBytes, isWritableGlobalMap, MapType, toHex, type GlobalsSnapshot, type MapSpec, type ObjectFile, type ProgramSpec, type ProgTypeName } from '../../src/elf/index.js';
 import { encode, type Insn } from '../../src/isa/insn.js';
 import type { ScenarioProgram } from '../scenario.js';
 import { Attr, BpfCmd, bpf, bpfRaw, closeFd, commandError, errnoMessage, errnoName, LiveError, NativeBuf, requireLive, withBufs } from './bpf.js';
@@ -18,7 +18,6 @@ const PROG_TYPE: Record<ProgTypeName, number> = { socket_filter: 1, sched_cls: 3
 const EXPECTED_ATTACH: Record<ProgTypeName, number> = { socket_filter: 0, sched_cls: 0, xdp: 37 };
 
 const PSEUDO_MAP_FD = 1, PSEUDO_MAP_VALUE = 2;
-const RDONLY_PROG = 0x80;
 /** Enough for any level-1 log of the programs tailjit runs; the kernel caps it at 1 GiB. */
 const LOG_SIZE = 16 << 20;
 /** BPF_LOG_STATS: the statistics koracle asks for (and the stack depths in them). */
@@ -264,27 +263,17 @@ export class LiveObject {
 
   /** Writes an integer global of a writable section (`name` or `section:name`), as koracle does. */
   setvar(name: string, value: bigint | number): void {
-    const [section, varName] = name.includes(':') ? name.split(':', 2) : [undefined, name];
-    const hits = globalMaps(this.object).flatMap((spec) => (spec.vars ?? []).filter((v) => v.name === varName && (section === undefined || spec.section === section)).map((v) => ({ spec, v })));
-    const writable = hits.filter(({ spec }) => isWritable(spec));
-    if (writable.length === 0) {
-      const where = hits.length ? ` (it is in ${hits[0].spec.section}, which is read-only)` : '';
-      throw new LiveError('live.unknown', `no writable global variable ${name}${where}`);
-    }
-    if (writable.length > 1) throw new LiveError('live.bad-request', `${name} is in ${writable.map((h) => h.spec.section).join(' and ')}: name it as section:name`);
-    const { spec, v } = writable[0];
-    if (![1, 2, 4, 8].includes(v.size)) throw new LiveError('live.bad-request', `${name} is ${v.size} bytes, not an integer`);
-    const bytes = this.readMap(spec.name);
-    const le = new Uint8Array(8);
-    new DataView(le.buffer).setBigUint64(0, BigInt.asUintN(64, BigInt(value)), true);
-    bytes.set(le.subarray(0, v.size), v.offset);
-    this.writeMap(spec.name, bytes);
+    const g = findWritableGlobal(this.object, name);
+    if (!g.ok) throw new LiveError(`live.${g.reason}`, g.message);
+    const bytes = this.readMap(g.spec.name);
+    bytes.set(integerBytes(value, g.size), g.offset);
+    this.writeMap(g.spec.name, bytes);
   }
 
   /** The writable sections back to their contents in the ELF file (`.bss` zeroed). */
   reset(): void {
     for (const spec of globalMaps(this.object)) {
-      if (isWritable(spec)) this.writeMap(spec.name, spec.initial ?? new Uint8Array(spec.valueSize));
+      if (isWritableGlobalMap(spec)) this.writeMap(spec.name, spec.initial ?? new Uint8Array(spec.valueSize));
     }
   }
 
@@ -495,11 +484,6 @@ export function progInfo(fd: number): ProgInfo {
   });
 }
 
-/** koracle's rule for the sections `setvar` and `reset` may write: not `.rodata*`, not `.kconfig`. */
-function isWritable(spec: MapSpec): boolean {
-  const s = spec.section ?? '';
-  return (spec.flags & RDONLY_PROG) === 0 && !s.startsWith('.rodata') && s !== '.kconfig';
-}
 
 export function cstr(b: Uint8Array): string {
   const end = b.indexOf(0);

@@ -7,10 +7,8 @@
 
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { assemble, dataFileProgram, parseDataFile } from '../../src/asm/index.js';
 import { loadObject, toHex, type GlobalValue } from '../../src/elf/index.js';
-import type { Insn } from '../../src/isa/index.js';
-import { RunCommandError, type SlotAssignment } from '../run.js';
+import { firstLoaded, isDataFile, isElf, readAsm, RunCommandError, type SlotAssignment } from '../run.js';
 import type { ScenarioProgram } from '../scenario.js';
 import { kernelRelease } from './bpf.js';
 import { runWrapped } from './conformance.js';
@@ -42,8 +40,6 @@ export interface LiveRunReport {
   readonly program: ScenarioProgram;
 }
 
-const isElf = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
-const isDataFile = (text: string): boolean => /^\s*--\s*(asm|raw)\b/m.test(text);
 
 export function runFileLive(file: string, options: LiveRunFileOptions = {}): LiveRunReport {
   let bytes: Uint8Array;
@@ -101,21 +97,6 @@ export function runFileLive(file: string, options: LiveRunFileOptions = {}): Liv
 }
 
 const round = (ms: number): number => Math.round(ms * 1000) / 1000;
-
-function firstLoaded(live: LiveObject, file: string): string {
-  const first = live.programs.keys().next();
-  if (!first.done) return first.value;
-  const why = [...live.failures].map(([p, e]) => `${p}: ${e.message}`).join('; ');
-  throw new RunCommandError('run.nothing-loaded', `no program of ${file} loaded${why ? ` (${why})` : ''}`, { file });
-}
-
-function readAsm(file: string, text: string, dataFile: boolean): { insns: Insn[]; mem?: Uint8Array } {
-  if (dataFile) {
-    const data = parseDataFile(text, { file });
-    return { insns: dataFileProgram(data), ...(data.mem ? { mem: data.mem } : {}) };
-  }
-  return { insns: assemble(text, { file }) };
-}
 
 /** The report as text: the run's line, what did not load, the slots set, the globals. */
 export function formatLiveRunReport(r: LiveRunReport): string {

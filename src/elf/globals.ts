@@ -113,3 +113,38 @@ export function decodeGlobals(obj: ObjectFile, contents: ReadonlyMap<string, Uin
 export function globalMaps(obj: ObjectFile): MapSpec[] {
   return obj.maps.filter((m) => m.section !== undefined);
 }
+
+const BPF_F_RDONLY_PROG = 0x80;
+
+/** koracle's rule for the sections `setvar` and `reset` may write: not `.rodata*`, not `.kconfig`. */
+export function isWritableGlobalMap(spec: MapSpec): boolean {
+  const s = spec.section ?? '';
+  return (spec.flags & BPF_F_RDONLY_PROG) === 0 && !s.startsWith('.rodata') && s !== '.kconfig';
+}
+
+/** Where `setvar NAME` writes, or why it cannot: each runner turns the reason into its own error. */
+export type WritableGlobal =
+  | { readonly ok: true; readonly spec: MapSpec; readonly offset: number; readonly size: 1 | 2 | 4 | 8 }
+  | { readonly ok: false; readonly reason: 'unknown' | 'bad-request'; readonly message: string };
+
+/** Finds the integer global `name` (or `section:name`) in a writable global-data section. */
+export function findWritableGlobal(obj: ObjectFile, name: string): WritableGlobal {
+  const [section, varName] = name.includes(':') ? name.split(':', 2) : [undefined, name];
+  const hits = globalMaps(obj).flatMap((spec) => (spec.vars ?? []).filter((v) => v.name === varName && (section === undefined || spec.section === section)).map((v) => ({ spec, v })));
+  const writable = hits.filter(({ spec }) => isWritableGlobalMap(spec));
+  if (writable.length === 0) {
+    const where = hits.length ? ` (it is in ${hits[0].spec.section}, which is read-only)` : '';
+    return { ok: false, reason: 'unknown', message: `no writable global variable ${name}${where}` };
+  }
+  if (writable.length > 1) return { ok: false, reason: 'bad-request', message: `${name} is in ${writable.map((h) => h.spec.section).join(' and ')}: name it as section:name` };
+  const { spec, v } = writable[0];
+  if (v.size !== 1 && v.size !== 2 && v.size !== 4 && v.size !== 8) return { ok: false, reason: 'bad-request', message: `${name} is ${v.size} bytes, not an integer` };
+  return { ok: true, spec, offset: v.offset, size: v.size };
+}
+
+/** `value` as the `size` little-endian bytes a global of that size holds. */
+export function integerBytes(value: bigint | number, size: 1 | 2 | 4 | 8): Uint8Array {
+  const le = new Uint8Array(8);
+  new DataView(le.buffer).setBigUint64(0, BigInt.asUintN(64, BigInt(value)), true);
+  return le.subarray(0, size);
+}

@@ -13,7 +13,10 @@ import type { ObjectFile } from './types.js';
 export * from './types.js';
 export { ElfError } from './errors.js';
 export { Btf, BtfKind, FuncLinkage, VarLinkage, type BtfType } from './btf.js';
-export { decodeGlobals, decodeValue, globalMaps, toHex, type GlobalValue, type GlobalsSnapshot } from './globals.js';
+export {
+  decodeGlobals, decodeValue, findWritableGlobal, globalMaps, integerBytes, isWritableGlobalMap, toHex,
+  type GlobalValue, type GlobalsSnapshot, type WritableGlobal,
+} from './globals.js';
 export { internalMapName, objectName } from './maps.js';
 
 /**

