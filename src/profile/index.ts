@@ -224,6 +224,14 @@ export interface VerifierRules {
   readonly cpuV4: boolean;
   /** How messages name a scalar register's type: `inv` (5.10), `scalar` (6.1). */
   readonly scalarName: 'inv' | 'scalar';
+  /**
+   * A bpf_tail_call reached in a subprogram is also explored as taken: the subprogram exits
+   * to its caller with r0 an unknown scalar (the tail-called program's), r6-r9 and the stack
+   * as they were. False (5.10, 6.1): only the fall-through is explored, so the caller sees the
+   * subprogram's own r0 and code that is dead for it is removed (test/fuzz/found/tail_dead_code,
+   * test/verifier/fixtures/tail_exit).
+   */
+  readonly tailCallExitsSubprog: boolean;
   /** Structure offsets of the modeled build that convert_ctx_accesses() writes into loads. */
   readonly ctx: { readonly skb: SkbLayout; readonly xdp: XdpLayout };
 }
@@ -368,6 +376,7 @@ const linux510: Profile = Object.freeze({
     atomics: 'xadd',
     cpuV4: false,
     scalarName: 'inv',
+    tailCallExitsSubprog: false,
     ctx: CTX_5_10,
   }),
 });
@@ -417,6 +426,7 @@ const linux61: Profile = Object.freeze({
     atomics: 'bpf-atomic',
     cpuV4: false,
     scalarName: 'scalar',
+    tailCallExitsSubprog: false,
     ctx: CTX_6_1,
   }),
 });
@@ -467,6 +477,8 @@ const linux618: Profile = Object.freeze({
     atomics: 'bpf-atomic',
     cpuV4: true,
     scalarName: 'scalar',
+    // The 6.18.44 host keeps what is dead only for the subprogram's own r0 (tail_exit fixture).
+    tailCallExitsSubprog: true,
     ctx: CTX_6_18,
   }),
 });

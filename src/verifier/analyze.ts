@@ -502,7 +502,14 @@ class Analyzer {
       if (st.lock && (k.src === CallSrc.LOCAL || k.imm !== HelperId.spin_unlock)) {
         env.fail('verifier.spin-lock', 'function calls are not allowed while holding a lock', slot);
       }
-      return k.src === CallSrc.LOCAL ? this.callLocal(slot, k, st, f) : { slot: this.callHelper(slot, k, st, f), st };
+      if (k.src === CallSrc.LOCAL) return this.callLocal(slot, k, st, f);
+      const next = this.callHelper(slot, k, st, f);
+      if (k.imm === HelperId.tail_call && st.frames.length > 1 && env.options.profile.verifier.tailCallExitsSubprog) {
+        // As the 6.18.44 host: the taken tail call first, the fall-through pushed for later.
+        work.push({ slot: next, st: cloneState(st) });
+        return this.takenTailCall(st);
+      }
+      return { slot: next, st };
     }
     if (op === JmpOp.JA) {
       // gotol (JMP32 | JA, cpu v4) has its offset in imm and off must be 0.
@@ -537,14 +544,28 @@ class Analyzer {
   }
 
   private exit(slot: number, st: State, f: Frame): { slot: number; st: State } | null {
-    this.read(f, 0, slot);
     if (st.frames.length === 1) {
+      this.read(f, 0, slot);
       if (st.refs.length > 0) this.referenceLeak(st, slot);
       return null;
     }
+    // prepare_func_exit() hands r0 to the caller unchecked: an unset r0 fails where it is read.
     st.frames.pop();
     const caller = st.frames[st.frames.length - 1];
     caller.regs[0] = f.regs[0];
+    for (let r = 1; r <= 5; r++) caller.regs[r] = UNINIT;
+    return { slot: f.ret, st };
+  }
+
+  /**
+   * A taken tail call in a subprogram: the tail-called program replaces it and returns into
+   * its caller, so the caller continues after the call with an unknown r0 (what the
+   * subprogram's frame held is gone; the caller's r6-r9 and stack are untouched).
+   */
+  private takenTailCall(st: State): { slot: number; st: State } {
+    const f = st.frames.pop()!;
+    const caller = st.frames[st.frames.length - 1];
+    caller.regs[0] = UNKNOWN;
     for (let r = 1; r <= 5; r++) caller.regs[r] = UNINIT;
     return { slot: f.ret, st };
   }
@@ -605,10 +626,13 @@ class Analyzer {
       if (st.refs.length > 0) this.referenceLeak(st, slot, 'tail_call would lead to reference leak');
     }
     for (let r = 1; r <= 5; r++) f.regs[r] = UNINIT;
-    // r0 after a tail call that fell through is readable (5.10.223 accepts `call 12; exit`,
-    // programs/reject_stack256), so every helper but the lookups returns a scalar here.
+    // bpf_tail_call returns void: after one that fell through r0 is unset (5.10.223, 6.1.192
+    // and the 6.18.44 host refuse reading it, test/verifier/fixtures/tail_exit/r0_*); a
+    // subprogram may still exit so (programs/reject_stack256), its caller cannot read r0.
+    // Other helpers but the lookups return a scalar here.
     if (returnsMapValueOrNull(id)) f.regs[0] = { t: 'mapval', map: map!, off: 0, nullable: true, id: this.nextId++ };
     else if (acquiresSocket(id)) f.regs[0] = this.acquire(slot, st);
+    else if (id === HelperId.tail_call) f.regs[0] = UNINIT;
     else f.regs[0] = UNKNOWN;
     return slot + 1;
   }

@@ -10,11 +10,11 @@
 import { describe, expect, test } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decode, LD_IMM64, Class, JmpOp, CallSrc, type Insn } from '../../src/isa/index.js';
+import { decode } from '../../src/isa/index.js';
 import { loadObjectFile } from '../../src/elf/index.js';
 import { verify, xlatedForDump, slotCount, VerifierError } from '../../src/verifier/index.js';
 import { PROFILES } from '../../src/profile/index.js';
-import { jit as jit510, reachableFromImage } from './helpers.js';
+import { compareDumps, jit as jit510, reachableFromImage } from './helpers.js';
 
 interface GoldenProgram {
   name: string;
@@ -58,25 +58,6 @@ function scenarios(dir: string): string[] {
 function objectOf(objects: string, name: string): string {
   const scen = JSON.parse(readFileSync(join(objects, `${name}.json`), 'utf8')) as { object: string };
   return join(objects, scen.object);
-}
-
-const isHelperCall = (i: Insn) => i.code === (Class.JMP | JmpOp.CALL) && i.src !== CallSrc.LOCAL;
-
-/** Compares two dumps; helper-call immediates must correspond one to one. */
-function compareDumps(mine: Insn[], kernel: Insn[]): void {
-  const fwd = new Map<number, number>();
-  const back = new Map<number, number>();
-  const norm = (i: Insn, imm: number) => `${i.code.toString(16)} r${i.dst} r${i.src} off=${i.off} imm=${imm} hi=${i.immHi}`;
-  const lines = (xs: Insn[], peer: Insn[]) => xs.map((i, n) => norm(i, isHelperCall(i) && peer[n] && isHelperCall(peer[n]) ? 0 : i.imm));
-  expect(lines(mine, kernel).join('\n')).toBe(lines(kernel, mine).join('\n'));
-  mine.forEach((i, n) => {
-    if (!isHelperCall(i) || i.imm === 12) return;
-    const k = kernel[n].imm;
-    expect(fwd.get(i.imm) ?? k, `helper call at ${n}`).toBe(k);
-    expect(back.get(k) ?? i.imm, `helper call at ${n}`).toBe(i.imm);
-    fwd.set(i.imm, k);
-    back.set(k, i.imm);
-  });
 }
 
 for (const set of SETS) {
@@ -150,4 +131,3 @@ for (const set of SETS) {
   }
 }
 
-void LD_IMM64;

@@ -2,6 +2,7 @@
 // programs and maps, the instruction builders of the kernel's filter.h by name, and readers
 // of the kernel's answers (a rejection, the tail_call_reachable marks of a JIT image).
 
+import { expect } from 'vitest';
 import { insn, ldImm64, type Insn, Class, AluOp, JmpOp, Mode, Size, Source, PseudoSrc, CallSrc, LD_IMM64 } from '../../src/isa/index.js';
 import type { MapSpec, ObjectFile, ProgramSpec, ProgTypeName } from '../../src/elf/types.js';
 import { MapType } from '../../src/elf/types.js';
@@ -103,5 +104,24 @@ export function reachableFromImage(g: { readonly jited_hex: string; readonly jit
     at += len;
     const afterFrame = f[11] === 0x48 && f[12] === 0x81 && f[13] === 0xec ? 18 : 11;
     return f[afterFrame] === 0x50;
+  });
+}
+
+const isHelperCall = (i: Insn) => i.code === (Class.JMP | JmpOp.CALL) && i.src !== CallSrc.LOCAL;
+
+/** Compares two xlated dumps instruction for instruction; helper-call immediates must correspond one to one. */
+export function compareDumps(mine: Insn[], kernel: Insn[]): void {
+  const fwd = new Map<number, number>();
+  const back = new Map<number, number>();
+  const norm = (i: Insn, imm: number) => `${i.code.toString(16)} r${i.dst} r${i.src} off=${i.off} imm=${imm} hi=${i.immHi}`;
+  const lines = (xs: Insn[], peer: Insn[]) => xs.map((i, n) => norm(i, isHelperCall(i) && peer[n] && isHelperCall(peer[n]) ? 0 : i.imm));
+  expect(lines(mine, kernel).join('\n')).toBe(lines(kernel, mine).join('\n'));
+  mine.forEach((i, n) => {
+    if (!isHelperCall(i) || i.imm === 12) return;
+    const k = kernel[n].imm;
+    expect(fwd.get(i.imm) ?? k, `helper call at ${n}`).toBe(k);
+    expect(back.get(k) ?? i.imm, `helper call at ${n}`).toBe(i.imm);
+    fwd.set(i.imm, k);
+    back.set(k, i.imm);
   });
 }
