@@ -145,11 +145,13 @@ export function ucVersion(): number {
   return native().uc_version(null, null);
 }
 
-/** koffi.register / unregister / alloc / view, re-exported so only this file imports koffi. */
+/** koffi.register / unregister / alloc / view / decode, re-exported so only this file imports koffi. */
 export const ffi = {
   register: (fn: (...args: never[]) => unknown, type: TypeObject): bigint => koffi.register(fn, type),
   unregister: (ptr: bigint): void => koffi.unregister(ptr),
   alloc: (type: string, length: number): bigint => koffi.alloc(type, length) as bigint,
   free: (ptr: bigint): void => koffi.free(ptr),
   view: (ptr: bigint, length: number): ArrayBuffer => koffi.view(ptr, length),
+  /** A copy of native bytes (no view kept: see Unicorn.memRegions). */
+  copy: (ptr: bigint, length: number): Uint8Array => koffi.decode(ptr, 'uint8_t', length) as Uint8Array,
 };
