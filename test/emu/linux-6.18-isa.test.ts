@@ -5,26 +5,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import iced from 'iced-x86';
+import { instructionShape } from '../helpers/images.js';
 import { runScenarioFile } from '../../emu/scenario.js';
 import { PROFILES } from '../../src/profile/index.js';
 
-const { Decoder, DecoderOptions, Code } = iced;
 const DIR = join(import.meta.dirname, '../../programs/isa');
 const HOST = join(DIR, 'expected/host-6.18.44-fc-v669');
 
-/** Instruction kinds and lengths (rel32 and imm64 values are addresses). */
-function shape(hex: string): string[] {
-  const d = new Decoder(64, Uint8Array.from(Buffer.from(hex, 'hex')), DecoderOptions.None);
-  const out: string[] = [];
-  while (d.canDecode) {
-    const i = d.decode();
-    out.push(`${Code[i.code] ?? i.code}/${i.length}`);
-    i.free();
-  }
-  d.free();
-  return out;
-}
 
 interface Host {
   runs: { retval: number }[];
@@ -41,7 +28,7 @@ describe('programs/isa on the emulated 6.18 kernel against the 6.18.44 host', ()
       for (const p of host.programs) {
         const mine = r.programs.find((q) => q.name === p.name);
         expect(mine, p.name).toBeDefined();
-        expect(shape(mine!.jited_hex)).toEqual(shape(p.jited_hex));
+        expect(instructionShape(mine!.jited_hex)).toEqual(instructionShape(p.jited_hex));
       }
     });
   }

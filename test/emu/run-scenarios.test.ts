@@ -5,13 +5,12 @@
 // error carrying the verifier's message. Plus the scenario format's own rules.
 
 import { describe, expect, test } from 'vitest';
+import { instructionShape } from '../helpers/images.js';
 import { readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import iced from 'iced-x86';
 import { parseScenario, runScenarioFile, ScenarioError } from '../../emu/scenario.js';
 
-const { Decoder, DecoderOptions, Code } = iced;
 const PROGRAMS = join(import.meta.dirname, '../../programs');
 const EXPECTED = join(PROGRAMS, 'expected/5.10.223');
 
@@ -24,19 +23,6 @@ interface Golden {
   programs?: { name: string; jited_hex: string; jited_func_lens: number[] }[];
 }
 
-/** Instruction kinds and lengths of x86 code (rel32 and imm64 values are addresses here). */
-function shape(hex: string): string[] {
-  const bytes = Uint8Array.from(Buffer.from(hex, 'hex'));
-  const d = new Decoder(64, bytes, DecoderOptions.None);
-  const out: string[] = [];
-  while (d.canDecode) {
-    const i = d.decode();
-    out.push(`${Code[i.code] ?? i.code}/${i.length}`);
-    i.free();
-  }
-  d.free();
-  return out;
-}
 
 const scenarios = readdirSync(PROGRAMS).filter((f) => f.endsWith('.json'));
 
@@ -65,7 +51,7 @@ for (const file of scenarios) {
       test(`snapshot ${i}: each program's image as the kernel had it`, () => {
         for (const gp of s.programs) {
           const mine = result.snapshots![i].programs.find((p) => p.name === gp.name)!;
-          expect(shape(mine.jited_hex)).toEqual(shape(gp.jited_hex));
+          expect(instructionShape(mine.jited_hex)).toEqual(instructionShape(gp.jited_hex));
         }
       });
     });
@@ -73,7 +59,7 @@ for (const file of scenarios) {
       for (const gp of golden.programs!) {
         const mine = result.programs.find((p) => p.name === gp.name)!;
         expect(mine.jited_func_lens).toEqual(gp.jited_func_lens);
-        expect(shape(mine.jited_hex)).toEqual(shape(gp.jited_hex));
+        expect(instructionShape(mine.jited_hex)).toEqual(instructionShape(gp.jited_hex));
       }
     });
   });

@@ -118,3 +118,17 @@ export function maskSites(lines: string[], offsets: ReadonlySet<number>): string
     return isSite ? `${off}: <direct site>` : l;
   });
 }
+
+/** Instruction kinds and lengths of x86 code (rel32 and imm64 values are addresses, so left out). */
+export function instructionShape(hex: string): string[] {
+  const { Decoder, DecoderOptions, Code } = iced;
+  const d = new Decoder(64, Uint8Array.from(Buffer.from(hex, 'hex')), DecoderOptions.None);
+  const out: string[] = [];
+  while (d.canDecode) {
+    const i = d.decode();
+    out.push(`${Code[i.code] ?? i.code}/${i.length}`);
+    i.free();
+  }
+  d.free();
+  return out;
+}
