@@ -47,7 +47,8 @@ export interface RunFileOptions {
   readonly version?: string;
 }
 
-export interface RunReport {
+/** What a run's report says on every backend: the emulated kernel's and the live one's. */
+export interface RunReportHead {
   readonly tailjit: string;
   readonly file: string;
   readonly kind: 'elf' | 'asm';
@@ -56,9 +57,12 @@ export interface RunReport {
   /** Time to verify, JIT and load everything, and to set the slots (ms). */
   readonly setup_ms: number;
   readonly load_errors: { prog: string; code: string; message: string }[];
+  readonly program: ScenarioProgram;
+}
+
+export interface RunReport extends RunReportHead {
   readonly pokes: { map: string; slot: number; prog: string; report: PokeRunReport }[];
   readonly run: Omit<RunResult, 'r0' | 'packet'> & { r0: string; globals: Record<string, GlobalValue>; sections: Record<string, string>; packet_hex?: string };
-  readonly program: ScenarioProgram;
 }
 
 /** `MAP:SLOT=PROG` as the command line writes it. */

@@ -8,8 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { loadObject, toHex, type GlobalValue } from '../../src/elf/index.js';
-import { firstLoaded, isDataFile, isElf, readAsm, RunCommandError, type SlotAssignment } from '../run.js';
-import type { ScenarioProgram } from '../scenario.js';
+import { firstLoaded, isDataFile, isElf, readAsm, RunCommandError, type RunReportHead, type SlotAssignment } from '../run.js';
 import { kernelRelease } from './bpf.js';
 import { runWrapped } from './conformance.js';
 import { LiveObject } from './object.js';
@@ -24,20 +23,12 @@ export interface LiveRunFileOptions {
   readonly version?: string;
 }
 
-export interface LiveRunReport {
-  readonly tailjit: string;
-  readonly file: string;
-  readonly kind: 'elf' | 'asm';
-  readonly prog: string;
-  readonly kernel: { profile: string; release: string; machine: string };
-  readonly setup_ms: number;
-  readonly load_errors: { prog: string; code: string; message: string }[];
+export interface LiveRunReport extends RunReportHead {
   readonly pokes: { map: string; slot: number; prog: string }[];
   readonly run: {
     prog: string; repeat: number; data_size: number; retval: number; r0: string; duration_ns: number;
     printk: string[]; trace: null; error: null; globals: Record<string, GlobalValue>; sections: Record<string, string>;
   };
-  readonly program: ScenarioProgram;
 }
 
 
