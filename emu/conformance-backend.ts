@@ -41,7 +41,7 @@ export function unsupportedReason(insns: readonly Insn[], profile: Profile): str
       const answer = i.code === CALLX ? ' (the 6.18.44 verifier answers "unknown opcode 8d", EINVAL)' : '';
       return `${f.mnemonic} (${f.feature}) is in no Linux release${answer}; profile ${profile.name}`;
     }
-    if (!releaseAtLeast(profile.release, f.since)) {
+    if (!releaseAtLeast(profile.release, f.since) && !profile.jit.backports.includes(f.mnemonic)) {
       return `${f.mnemonic} (${f.feature}) needs Linux ${formatRelease(f.since)}; profile ${profile.name}`;
     }
     if (!profile.jit.opcodes.includes(i.code)) return `${f.mnemonic} (${f.feature}) has no case in the ${profile.name} JIT (the verifier rewrites it)`;

@@ -222,6 +222,12 @@ export interface VerifierRules {
    * checks refuse them (5.10, 6.1).
    */
   readonly cpuV4: boolean;
+  /**
+   * JMP32 | JA (gotol, offset in imm, off must be 0) is an instruction: cpu v4's, and a 6.1.y
+   * backport (6.1.192 runs programs/isa/gotol and refuses off != 0 with "BPF_JA uses reserved
+   * fields", programs/isa/expected/6.1.192/).
+   */
+  readonly gotol: boolean;
   /** How messages name a scalar register's type: `inv` (5.10), `scalar` (6.1). */
   readonly scalarName: 'inv' | 'scalar';
   /**
@@ -375,6 +381,7 @@ const linux510: Profile = Object.freeze({
     mixingMessage: 'tail_calls are not allowed in non-JITed programs with bpf-to-bpf calls', maxPokes: 1024,
     atomics: 'xadd',
     cpuV4: false,
+    gotol: false,
     scalarName: 'inv',
     tailCallExitsSubprog: false,
     ctx: CTX_5_10,
@@ -425,6 +432,7 @@ const linux61: Profile = Object.freeze({
     mixingMessage: 'tail_calls are not allowed in non-JITed programs with bpf-to-bpf calls', maxPokes: 1024,
     atomics: 'bpf-atomic',
     cpuV4: false,
+    gotol: true,
     scalarName: 'scalar',
     tailCallExitsSubprog: false,
     ctx: CTX_6_1,
@@ -476,6 +484,7 @@ const linux618: Profile = Object.freeze({
     mixingMessage: 'mixing of tail_calls and bpf-to-bpf calls is not supported', maxPokes: 1024,
     atomics: 'bpf-atomic',
     cpuV4: true,
+    gotol: true,
     scalarName: 'scalar',
     // The 6.18.44 host keeps what is dead only for the subprogram's own r0 (tail_exit fixture).
     tailCallExitsSubprog: true,

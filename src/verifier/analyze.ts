@@ -405,7 +405,7 @@ class Analyzer {
       this.loadAcqStoreRel(slot, k, st, f);
       return;
     }
-    if (!ATOMIC_OPS.has(k.imm)) env.fail('verifier.reserved-fields', `BPF_ATOMIC uses invalid atomic opcode ${(k.imm & 0xff).toString(16).padStart(2, '0')}`, slot);
+    if (!ATOMIC_OPS.has(k.imm)) env.fail('verifier.reserved-fields', `BPF_ATOMIC uses invalid atomic opcode ${(k.imm >>> 0).toString(16).padStart(2, '0')}`, slot);
     if (sizeOf(k.code) !== Size.W && sizeOf(k.code) !== Size.DW) env.fail('verifier.invalid-access', 'invalid atomic operand size', slot);
     this.read(f, k.src, slot);
     const base = this.read(f, k.dst, slot);
@@ -513,7 +513,7 @@ class Analyzer {
     }
     if (op === JmpOp.JA) {
       // gotol (JMP32 | JA, cpu v4) has its offset in imm and off must be 0.
-      const gotol = jmp32 && env.options.profile.verifier.cpuV4;
+      const gotol = jmp32 && env.options.profile.verifier.gotol;
       if (srcOf(k.code) !== Source.K || (gotol ? k.off !== 0 : k.imm !== 0) || k.src !== 0 || k.dst !== 0 || (jmp32 && !gotol)) {
         env.fail('verifier.reserved-fields', 'BPF_JA uses reserved fields', slot);
       }

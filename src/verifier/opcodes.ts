@@ -100,7 +100,8 @@ export function checkRawInsns(env: Env): void {
       i++;
       continue;
     }
-    if (!INSN_TABLE.has(k.code) && !(v4 && INSN_TABLE_V4.has(k.code))) {
+    const gotol = k.code === (Class.JMP32 | JmpOp.JA) && env.options.profile.verifier.gotol;
+    if (!INSN_TABLE.has(k.code) && !(v4 && INSN_TABLE_V4.has(k.code)) && !gotol) {
       env.fail('verifier.unknown-opcode', `unknown opcode ${hex2(k.code)}`, i, releaseNote(env, k));
     }
   }
