@@ -79,6 +79,18 @@ describe('tailjit test programs/', () => {
       'linux-5.10 run', 'linux-5.10 run', 'linux-5.10 run', 'linux-5.10 jit', 'linux-6.1 run', 'linux-6.1 run', 'linux-6.1 run', 'linux-6.1 jit']);
   });
 
+  it('the whole tree holds on the three profiles; the only skips are runs no kernel finished and programs the host refused', async () => {
+    const r = await jsonCases(ROOT, 'programs/', '--profile', 'linux-5.10', '--profile', 'linux-6.1', '--profile', 'linux-6.18');
+    expect(r.cases.filter((c) => c.status === 'failed').map((c) => `${c.id}: ${c.message}`)).toEqual([]);
+    const skipped = r.cases.filter((c) => c.status === 'skipped');
+    // The hierarchy scenarios hang 5.10.223 and 6.1.192 (selftests.md 0.3): their later runs have
+    // no answer. koracle's answer for a refused program is its stderr only (programs/isa on the host).
+    const hung = /^programs\/selftests\/tailcall_bpf2bpf_hierarchy(1|3|_fentry_fexit)\.json$/;
+    const refused = /^programs\/isa\/(callx|reject_[a-z0-9_]+)\.json$/;
+    expect(skipped.filter((c) => !(hung.test(c.file) && c.profile !== 'linux-6.18') && !(refused.test(c.file) && c.profile === 'linux-6.18')).map((c) => c.id)).toEqual([]);
+    expect(r.status).toBe(0);
+  });
+
   it('walks subfolders, skips expected/ and result documents, and ends with the summary line', async () => {
     const r = await tailjitTest(ROOT, 'programs/');
     expect(r.stdout).toMatch(/\n\d+ passed, \d+ failed, \d+ skipped \(\d+\.\d s\)\n$/);
