@@ -57,7 +57,10 @@ describe('tailjit demo --json', () => {
     expect(r.status).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.ok).toBe(true);
-    expect(doc.kernels.map((k: { release: string; differences: string[] }) => [k.release, k.differences])).toEqual([['5.10.223', []], ['6.1.192', []]]);
+    expect(doc.kernels.map((k: { release: string; differences: string[] }) => [k.release, k.differences])).toEqual([['5.10.223', []], ['6.1.192', []], ['6.18.44 (host)', []]]);
+    // The shared counter of 6.12+ (tailcalls.md 9.2, once_prog: 33 runs, 35 calls, retval 35).
+    const host = doc.kernels[2].runs[1];
+    expect([host.retval, host.globals.link_runs, host.globals.hop_calls]).toEqual([35, 33, 35]);
     // By value (tailcalls.md 8.2): each of entry's calls passes entry's own count, 0.
     expect(doc.chains.map((c: { counter: number }[]) => c.map((s) => s.counter))).toEqual([upTo(33), upTo(33)]);
     for (const chain of doc.chains) {
