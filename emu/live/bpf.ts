@@ -18,7 +18,8 @@ export const SYS_BPF = 321; // x86-64
 /** enum bpf_cmd values used here. */
 export const BpfCmd = {
   MAP_CREATE: 0, MAP_LOOKUP_ELEM: 1, MAP_UPDATE_ELEM: 2, MAP_DELETE_ELEM: 3, PROG_LOAD: 5,
-  PROG_TEST_RUN: 10, OBJ_GET_INFO_BY_FD: 15, BTF_LOAD: 18, MAP_FREEZE: 22,
+  PROG_TEST_RUN: 10, PROG_GET_NEXT_ID: 11, MAP_GET_NEXT_ID: 12, OBJ_GET_INFO_BY_FD: 15, BTF_LOAD: 18,
+  MAP_FREEZE: 22, BTF_GET_NEXT_ID: 23,
 } as const;
 
 /** sizeof(union bpf_attr) in the 6.x uapi header is 144; later fields stay zero. */
@@ -246,5 +247,28 @@ export function kernelRelease(): string {
     return readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
   } catch {
     return 'unknown';
+  }
+}
+
+/**
+ * The ids of every program, map or BTF object the kernel holds now (BPF_*_GET_NEXT_ID from 0
+ * until ENOENT): what a check that nothing was left behind compares before and after.
+ */
+export function liveObjectIds(kind: 'prog' | 'map' | 'btf'): number[] {
+  const cmd = kind === 'prog' ? BpfCmd.PROG_GET_NEXT_ID : kind === 'map' ? BpfCmd.MAP_GET_NEXT_ID : BpfCmd.BTF_GET_NEXT_ID;
+  const ids: number[] = [];
+  for (let start = 0; ;) {
+    const a = new Attr().u32(0, start);
+    try {
+      const r = bpfRaw(cmd, a);
+      if (r.ret < 0) {
+        if (r.errno === 2) return ids; // ENOENT: no id after `start`
+        throw commandError(cmd, r.errno, `${kind} ids after ${start}`);
+      }
+      start = a.getU32(4);
+      ids.push(start);
+    } finally {
+      a.buf.free();
+    }
   }
 }

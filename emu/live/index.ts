@@ -28,7 +28,7 @@
 // 'live.bpf' for a failed command (with `errno` and `errnoName`), 'live.rejected' for a program
 // the verifier refused (its last log line in the message, the whole log in `log`).
 
-export { LiveError, liveAvailability, kernelRelease, type LiveAvailability } from './bpf.js';
+export { LiveError, liveAvailability, liveObjectIds, kernelRelease, type LiveAvailability } from './bpf.js';
 export { LiveObject, type LiveProgram, type LiveRunRequest, type LiveRunResult, type LiveScenarioProgram } from './object.js';
 export { runScenarioLive, runScenarioFileLive, type LiveScenarioOptions } from './scenario.js';
 export { liveConformanceBackend, runWrapped, type WrappedRun } from './conformance.js';
