@@ -3,8 +3,8 @@
 // real kernel's only in those addresses). Shared by test/cli/jit.test.ts and
 // test/emu/selftests.test.ts.
 
-import { readFileSync } from 'node:fs';
 import iced from 'iced-x86';
+import { kallsymsNames } from '../../emu/suite/kernel-image.js';
 
 const { Decoder, DecoderOptions, OpKind } = iced;
 
@@ -20,12 +20,7 @@ export interface ImageProgram {
 export const byAddress = (symbols: ReadonlyMap<string, bigint>): Map<bigint, string> => new Map([...symbols].map(([n, a]) => [a, n]));
 
 /** A kvm-oracle kallsyms.txt (guest booted with nokaslr): text symbols by address. */
-export function readKallsyms(file: string): Map<bigint, string> {
-  return new Map(readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => {
-    const [addr, , name] = l.split(' ');
-    return [BigInt(`0x${addr}`), name] as const;
-  }));
-}
+export const readKallsyms = (file: string): Map<bigint, string> => kallsymsNames(file).byAddress;
 
 /** Kernel addresses start at 0xffff800000000000 (x86-64, 4-level paging). */
 const KERNEL_SPACE = 0xffff800000000000n;
