@@ -202,3 +202,43 @@ function gpr(uc: Unicorn, r: number): bigint | undefined {
   const reg = REGS.get(RegisterExt.fullRegister(r));
   return reg === undefined ? undefined : BigInt.asUintN(8 * RegisterExt.size(r), uc.regRead(reg));
 }
+
+/** Kernel addresses: the upper half of the address space, less small negative numbers (-1 .. -65536). */
+export const isKernelAddress = (v: bigint): boolean => v >= 0xffff800000000000n && v < 0xffffffffffff0000n;
+
+/**
+ * Byte offsets of a JIT-ed function (decoded at `start`) that hold addresses and so differ
+ * between two kernels running the same program: the rel32 of each call or jump that leaves the
+ * function (helpers, other functions, tail-call targets, the return thunk) and each 64-bit or
+ * sign-extended 32-bit immediate that is a kernel address (map and global-data pointers).
+ */
+export function addressByteOffsets(image: Uint8Array, start: bigint): Set<number> {
+  const masked = new Set<number>();
+  const mark = (from: number, n: number): void => {
+    for (let k = 0; k < n; k++) masked.add(from + k);
+  };
+  const d = new Decoder(64, image, DecoderOptions.None);
+  d.ip = start;
+  const end = start + BigInt(image.length);
+  try {
+    while (d.canDecode) {
+      const i = d.decode();
+      const at = Number(i.ip - start);
+      const co = d.getConstantOffsets(i);
+      const fc = i.flowControl;
+      const branch = i.op0Kind === OpKind.NearBranch64
+        && (fc === FlowControl.Call || fc === FlowControl.UnconditionalBranch || fc === FlowControl.ConditionalBranch);
+      if (branch) {
+        if (i.nearBranch64 < start || i.nearBranch64 >= end) mark(at + i.length - 4, 4);
+      } else if (co.hasImmediate && (co.immediateSize === 8 || co.immediateSize === 4)) {
+        const v = co.immediateSize === 8 ? i.immediate64 : BigInt.asUintN(64, BigInt(i.immediate32to64));
+        if (isKernelAddress(v)) mark(at + co.immediateOffset, co.immediateSize);
+      }
+      co.free();
+      i.free();
+    }
+  } finally {
+    d.free();
+  }
+  return masked;
+}

@@ -5,17 +5,12 @@
 // immediates, and the rel32 of calls and jumps that leave the function: helpers, subprograms,
 // direct tail-call targets).
 
-import iced from 'iced-x86';
+import { addressByteOffsets, isKernelAddress } from '../harness/x86.js';
 import { globalText } from '../suite/golden.js';
 import type { ScenarioProgram, ScenarioResult, ScenarioRun } from '../scenario.js';
 
-const { Decoder, DecoderOptions, FlowControl, OpKind } = iced;
-
 /** The masked bytes are written as this (no real instruction stream is made of it). */
 const MASK = '..';
-
-/** Kernel addresses: the upper half, except small negative numbers (-1 .. -65536). */
-const isKernelAddress = (v: bigint): boolean => v >= 0xffff800000000000n && v < 0xffffffffffff0000n;
 
 const hexBytes = (hex: string): string[] => hex.match(/../g) ?? [];
 
@@ -38,33 +33,8 @@ export function maskJited(hex: string, funcLens: readonly number[], ksyms: reado
 }
 
 function maskFunction(image: Uint8Array, start: bigint): string[] {
-  const text = Array.from(image, (b) => b.toString(16).padStart(2, '0'));
-  const decoder = new Decoder(64, image, DecoderOptions.None);
-  decoder.ip = start;
-  const end = start + BigInt(image.length);
-  try {
-    while (decoder.canDecode) {
-      const instr = decoder.decode();
-      const off = Number(instr.ip - start);
-      const co = decoder.getConstantOffsets(instr);
-      const mask = (from: number, n: number) => text.fill(MASK, off + from, off + from + n);
-      const fc = instr.flowControl;
-      const branch = instr.op0Kind === OpKind.NearBranch64
-        && (fc === FlowControl.Call || fc === FlowControl.UnconditionalBranch || fc === FlowControl.ConditionalBranch);
-      if (branch) {
-        const t = instr.nearBranch64;
-        if (t < start || t >= end) mask(instr.length - 4, 4);
-      } else if (co.hasImmediate && (co.immediateSize === 8 || co.immediateSize === 4)) {
-        const v = co.immediateSize === 8 ? instr.immediate64 : BigInt.asUintN(64, BigInt(instr.immediate32to64));
-        if (isKernelAddress(v)) mask(co.immediateOffset, co.immediateSize);
-      }
-      co.free();
-      instr.free();
-    }
-  } finally {
-    decoder.free();
-  }
-  return text;
+  const masked = addressByteOffsets(image, start);
+  return Array.from(image, (b, k) => (masked.has(k) ? MASK : b.toString(16).padStart(2, '0')));
 }
 
 const isAddressOffset = (slot: string[]): boolean => {

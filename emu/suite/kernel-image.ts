@@ -12,13 +12,11 @@
 //   state follows the slots, which the run cases and the poke_states check cover).
 
 import { readFileSync } from 'node:fs';
-import iced from 'iced-x86';
 import { decode, Layout, type Insn } from '../../src/isa/insn.js';
 import type { JitFunc } from '../../src/jit/types.js';
 import type { LoadedProgram } from '../harness/program.js';
 import type { Machine } from '../harness/machine.js';
-
-const { Decoder, DecoderOptions, FlowControl, OpKind } = iced;
+import { addressByteOffsets, isKernelAddress } from '../harness/x86.js';
 
 export interface KernelProgram {
   readonly name: string;
@@ -28,7 +26,6 @@ export interface KernelProgram {
 }
 
 const unhex = (s: string): Uint8Array => Uint8Array.from(s.match(/../g) ?? [], (h) => parseInt(h, 16));
-const isKernelAddress = (v: bigint): boolean => BigInt.asUintN(64, v) >= 0xffff800000000000n;
 const BPF_TAIL_CALL = 0xf5;
 const BPF_FUNC_TAIL_CALL = 12;
 
@@ -91,28 +88,11 @@ function insnDiff(t: Insn, o: Insn, kernelHelper: Names, modelHelper: Names): st
 
 /** Byte offsets of one function's image that depend on addresses (see the header). */
 function addressBytes(f: JitFunc, pokeSites: readonly bigint[]): Set<number> {
-  const masked = new Set<number>();
-  const mark = (from: number, n: number): void => {
-    for (let k = 0; k < n; k++) masked.add(from + k);
-  };
+  const masked = addressByteOffsets(f.image, f.address);
   for (const site of pokeSites) {
     const at = Number(site - f.address);
-    if (at >= 0 && at < f.image.length) mark(at, 5);
+    if (at >= 0 && at < f.image.length) for (let k = 0; k < 5; k++) masked.add(at + k);
   }
-  const d = new Decoder(64, f.image, DecoderOptions.None);
-  d.ip = f.address;
-  const end = f.address + BigInt(f.image.length);
-  while (d.canDecode) {
-    const i = d.decode();
-    const at = Number(i.ip - f.address);
-    const len = i.length;
-    const branch = i.flowControl === FlowControl.Call || i.flowControl === FlowControl.UnconditionalBranch;
-    if (branch && len === 5 && i.op0Kind === OpKind.NearBranch64 && (i.nearBranchTarget < f.address || i.nearBranchTarget >= end)) mark(at + 1, 4);
-    else if (i.op1Kind === OpKind.Immediate64 && isKernelAddress(i.immediate64)) mark(at + 2, 8);
-    else if (i.op1Kind === OpKind.Immediate32to64 && len === 7 && isKernelAddress(i.immediate32to64)) mark(at + 3, 4);
-    i.free();
-  }
-  d.free();
   return masked;
 }
 
